@@ -1,0 +1,37 @@
+"""klkit: entropy, cross-entropy, KL and Jensen-Shannon divergence on any array library.
+
+``p`` is always the target (``y_true``) and ``q`` the prediction (``y_pred``).
+Every measure works on NumPy, PyTorch, JAX, CuPy, Dask and array-api-strict arrays,
+returns its result in the input's library, device and floating dtype, and checks its
+input unless ``validate=False``.
+"""
+
+from klkit._explain import Breakdown, explain
+from klkit._inputs import Labels, Logits, LogProbs
+from klkit._measures import (
+    binary_cross_entropy,
+    cross_entropy,
+    entropy,
+    js_distance,
+    js_divergence,
+    kl_divergence,
+)
+from klkit._validation import DistributionError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Breakdown",
+    "DistributionError",
+    "Labels",
+    "LogProbs",
+    "Logits",
+    "__version__",
+    "binary_cross_entropy",
+    "cross_entropy",
+    "entropy",
+    "explain",
+    "js_distance",
+    "js_divergence",
+    "kl_divergence",
+]

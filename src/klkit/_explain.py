@@ -1,0 +1,242 @@
+"""explain(): the per-outcome terms of H(P), H(P, Q) and D(P||Q) as plain data."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from klkit import _compat
+from klkit._inputs import Labels, Logits, LogProbs, dense, prepare
+from klkit._measures import cross_entropy_terms, entropy_terms, kl_terms
+from klkit._validation import DistributionError, check_base
+
+__all__ = ["Breakdown", "explain", "unit_name"]
+
+_Float = np.ndarray[Any, np.dtype[np.float64]]
+
+
+def unit_name(base: float | None) -> str:
+    """Name the unit of a result in ``base``: nats, bits, bans, or log-base-b units."""
+    if base is None or base == math.e:
+        return "nats"
+    if base == 2:
+        return "bits"
+    if base == 10:
+        return "bans"
+    return f"log-base-{base:g} units"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+@dataclass(frozen=True, eq=False)
+class Breakdown:
+    """Per-outcome contributions to entropy, cross-entropy and KL for one pair P, Q.
+
+    All values are in the unit of ``base`` (see :attr:`unit`); arrays are NumPy
+    float64 arrays with one entry per outcome.
+
+    Attributes
+    ----------
+    entropy, cross_entropy, kl_divergence : float
+        H(P), H(P, Q) and D(P||Q), as :func:`klkit.entropy` and friends return them.
+    entropy_terms : ndarray
+        -P(x) log P(x).
+    cross_entropy_terms : ndarray
+        -P(x) log Q(x).
+    kl_terms : ndarray
+        P(x) log(P(x)/Q(x)): the "area" between the two distributions. Terms can be
+        negative; they sum to ``kl_divergence`` (to rounding, for normalised inputs).
+    p, q : ndarray
+        The two distributions (after ``normalize``, softmax or one-hot expansion).
+    base : float or None
+        The logarithm base; None is e.
+    outcomes : tuple of str
+        Names of the outcomes (``1..K`` unless given).
+    """
+
+    entropy: float
+    cross_entropy: float
+    kl_divergence: float
+    entropy_terms: _Float = field(repr=False)
+    cross_entropy_terms: _Float = field(repr=False)
+    kl_terms: _Float = field(repr=False)
+    p: _Float = field(repr=False)
+    q: _Float = field(repr=False)
+    base: float | None
+    outcomes: tuple[str, ...] = field(repr=False)
+
+    @property
+    def unit(self) -> str:
+        """Name of the unit: nats, bits, bans or log-base-b units."""
+        return unit_name(self.base)
+
+    @property
+    def surprisal(self) -> _Float:
+        """-log Q(x): the information of each outcome under the prediction Q."""
+        with np.errstate(divide="ignore"):
+            out: _Float = -np.log(self.q) / (math.log(self.base) if self.base else 1.0)
+        return out
+
+    def rows(self) -> list[tuple[str, float, float, float, float, float]]:
+        """(outcome, P, Q, -log Q, -P log Q, P log P/Q) for each outcome."""
+        return [
+            (name, float(p), float(q), float(s), float(c), float(k))
+            for name, p, q, s, c, k in zip(
+                self.outcomes,
+                self.p,
+                self.q,
+                self.surprisal,
+                self.cross_entropy_terms,
+                self.kl_terms,
+                strict=True,
+            )
+        ]
+
+    def __str__(self) -> str:
+        header = ("outcome", "P", "Q", "-log Q", "-P log Q", "P log(P/Q)")
+        body = [(r[0], *(_fmt(v) for v in r[1:])) for r in self.rows()]
+        widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+        lines = [f"Breakdown of H(P), H(P,Q) and D(P||Q) in {self.unit}"]
+        for row in [header, *body]:
+            cells = [row[0].ljust(widths[0])]
+            cells += [cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True)]
+            lines.append("  ".join(cells))
+        h, ce, kl = (_fmt(v) for v in (self.entropy, self.cross_entropy, self.kl_divergence))
+        lines += [
+            f"H(P)    = {h} {self.unit}  (entropy of the target P)",
+            f"H(P,Q)  = {ce} {self.unit}  (cross-entropy: coding P with Q's code)",
+            f"D(P||Q) = {kl} {self.unit}  (KL divergence: sum of the last column)",
+            f"H(P,Q) = H(P) + D(P||Q):  {ce} = {h} + {kl}",
+        ]
+        return "\n".join(lines)
+
+
+def _is_series(x: object) -> bool:
+    return (
+        type(x).__module__.startswith("pandas") and hasattr(x, "index") and hasattr(x, "to_numpy")
+    )
+
+
+def _unwrap_series(value: Any) -> tuple[Any, Any]:
+    """Return (value with a Series replaced by its values, the Series' index or None)."""
+    wrapper = type(value) if isinstance(value, Logits | LogProbs | Labels) else None
+    raw = value.array if wrapper else value
+    if not _is_series(raw):
+        return value, None
+    arr = raw.to_numpy()
+    return (wrapper(arr) if wrapper else arr), raw.index
+
+
+def explain(
+    p: Any,
+    q: Any,
+    *,
+    base: float | None = None,
+    normalize: bool = False,
+    outcomes: Any = None,
+) -> Breakdown:
+    r"""Break H(P), H(P, Q) and D(P||Q) of one pair into per-outcome terms.
+
+    Parameters
+    ----------
+    p, q : array_like, pandas Series, Logits, LogProbs or Labels, shape ``(K,)``
+        One target and one prediction (they broadcast to one dimension).
+    base : float, optional
+        Logarithm base; None means e (nats).
+    normalize : bool, default False
+        Rescale counts or weights to sum to 1 first.
+    outcomes : sequence, optional
+        Names of the K outcomes. By default a pandas Series' index, else 1..K.
+
+    Returns
+    -------
+    Breakdown
+        Totals, per-outcome terms and the inputs, as NumPy data; ``str()`` of it is
+        a table that shows :math:`H(P, Q) = H(P) + D(P \| Q)` with numbers.
+
+    Raises
+    ------
+    DistributionError
+        As :func:`klkit.kl_divergence`; also when the pair is not one-dimensional,
+        when two Series have different indexes, or when ``outcomes`` has the wrong
+        length.
+
+    Examples
+    --------
+    >>> import numpy as np, klkit as kl
+    >>> b = kl.explain(np.full(6, 1 / 6), [0.1, 0.1, 0.1, 0.1, 0.1, 0.5], base=2)
+    >>> bool(np.isclose(b.cross_entropy, b.entropy + b.kl_divergence))
+    True
+    >>> bool(np.isclose(b.kl_terms.sum(), b.kl_divergence))
+    True
+    >>> print(b)  # doctest: +ELLIPSIS
+    Breakdown of H(P), H(P,Q) and D(P||Q) in bits
+    outcome         P    Q   -log Q  -P log Q  P log(P/Q)
+    1        0.166667  0.1  3.32193  0.553655    0.122828
+    ...
+    H(P,Q) = H(P) + D(P||Q):  2.93494 = 2.58496 + 0.349978
+    """
+    log_base = check_base(base)
+    p, p_index = _unwrap_series(p)
+    q, q_index = _unwrap_series(q)
+    if p_index is not None and q_index is not None and not p_index.equals(q_index):
+        msg = (
+            "`p` and `q` are pandas Series with different indexes; klkit never aligns "
+            "them silently. Reindex one to the other (`q.reindex(p.index)`) first."
+        )
+        raise DistributionError(msg)
+    index = p_index if p_index is not None else q_index
+    prep = prepare([("p", p), ("q", q)], axis=-1, normalize=normalize, validate=True)
+    xp = prep.xp
+    dp, dq = prep.dists
+    prob_p, log_p = dense(dp, prep)
+    prob_q, log_q = dense(dq, prep)
+    shape = tuple(prep.xp.broadcast_arrays(prob_p, prob_q)[0].shape)
+    if len(shape) != 1:
+        msg = (
+            f"explain compares one pair of distributions, but `p` and `q` broadcast to "
+            f"shape {shape}. Pass one row, e.g. `p[i]` and `q[i]`."
+        )
+        raise DistributionError(msg)
+    prob_p, prob_q = xp.broadcast_arrays(prob_p, prob_q)
+    if log_p is not None:
+        log_p = xp.broadcast_to(log_p, shape)
+    if log_q is not None:
+        log_q = xp.broadcast_to(log_q, shape)
+    k = shape[0]
+    if outcomes is None:
+        outcomes = list(index) if index is not None else range(1, k + 1)
+    names = tuple(str(o) for o in outcomes)
+    if len(names) != k:
+        msg = f"`outcomes` has {len(names)} names for {k} outcomes; give one name per outcome."
+        raise DistributionError(msg)
+
+    scale = log_base or 1.0
+    h_terms = entropy_terms(prob_p, log_p, xp=xp)
+    ce_terms = cross_entropy_terms(prob_p, prob_q, log_q, xp=xp)
+    nonneg = kl_terms(prob_p, prob_q, log_p, log_q, xp=xp)
+
+    def host(x: Any) -> _Float:
+        return np.asarray(_compat.to_numpy(x), dtype=np.float64)
+
+    # attach: on Dask input the deferred checks run when the total is computed
+    kl_total = float(prep.checks.attach(xp.sum(nonneg))) / scale
+    with np.errstate(invalid="ignore"):
+        raw_kl = host(nonneg) + host(prob_p) - host(prob_q)  # p log(p/q), inf stays inf
+    return Breakdown(
+        entropy=max(float(xp.sum(h_terms)), 0.0) / scale,
+        cross_entropy=max(float(xp.sum(ce_terms)), 0.0) / scale,
+        kl_divergence=kl_total,
+        entropy_terms=host(h_terms) / scale,
+        cross_entropy_terms=host(ce_terms) / scale,
+        kl_terms=raw_kl / scale,
+        p=host(prob_p),
+        q=host(prob_q),
+        base=base,
+        outcomes=names,
+    )

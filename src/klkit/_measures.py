@@ -1,0 +1,659 @@
+"""Entropy, cross-entropy, KL and Jensen-Shannon divergence, and binary cross-entropy.
+
+Written once against the array API standard: this module calls nothing but ``xp.*``
+and the helpers of ``_compat`` / ``_inputs``. Logs only ever see positive inputs
+(masked with ``where`` on both sides of the log), so values and gradients stay
+finite without any eps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from klkit import _compat
+from klkit._compat import LN2
+from klkit._inputs import (
+    Dist,
+    Labels,
+    Logits,
+    LogProbs,
+    Prepared,
+    broadcast_shape,
+    convert,
+    dense,
+    prepare,
+)
+from klkit._typing import Array, Namespace
+from klkit._validation import (
+    Checks,
+    check_base,
+    check_finite_logits,
+    check_unit_interval,
+)
+
+__all__ = [
+    "binary_cross_entropy",
+    "cross_entropy",
+    "cross_entropy_terms",
+    "entropy",
+    "entropy_terms",
+    "js_distance",
+    "js_divergence",
+    "kl_divergence",
+    "kl_terms",
+]
+
+#: |log(q/p)| below which the KL term uses its series (|u| <= 0.05, see kl_terms).
+_NEAR = 0.1
+
+
+# --- elementwise terms ------------------------------------------------------------
+
+
+def entropy_terms(p: Array, lp: Array | None, /, *, xp: Namespace) -> Array:
+    """-p log p elementwise, 0 where p = 0. ``lp`` is log p when known exactly."""
+    pos = p > 0 if lp is None else lp > -xp.inf
+    ps = xp.where(pos, p, 1.0)
+    lps = xp.log(ps) if lp is None else xp.where(pos, lp, 0.0)
+    return xp.where(pos, -ps * lps, 0.0) + (p - p)
+
+
+def cross_entropy_terms(p: Array, q: Array, lq: Array | None, /, *, xp: Namespace) -> Array:
+    """-p log q elementwise: 0 where p = 0, +inf where p > 0 and q = 0."""
+    pos_p = p > 0
+    pos_q = q > 0 if lq is None else lq > -xp.inf
+    both = pos_p & pos_q
+    ps = xp.where(both, p, 1.0)
+    lqs = xp.log(xp.where(both, q, 1.0)) if lq is None else xp.where(both, lq, 0.0)
+    return xp.where(both, -ps * lqs, xp.where(pos_p, xp.inf, xp.zeros_like(ps))) + (p - p) + (q - q)
+
+
+def kl_terms(
+    p: Array,
+    q: Array,
+    lp: Array | None,
+    lq: Array | None,
+    /,
+    *,
+    xp: Namespace,
+) -> Array:
+    """P log(p/q) - p + q elementwise: >= 0, q where p = 0, +inf where q = 0 < p.
+
+    The extra ``- p + q`` makes every term non-negative and sums to zero for
+    normalised inputs. Each term is evaluated stably from L = log(q/p):
+
+    * far (|L| > log 2): ``p (-L - 1) + q`` with L a difference of logs, so p/q
+      never overflows (p = 1/2 against q = 1e-320 is fine);
+    * close: with r = q/p - 1 computed without cancellation ((q - p)/p, or
+      expm1(L) for log-space inputs), the term is ``p (r - log1p(r))``;
+    * near (|L| <= 0.1): that difference cancels, so it is summed as a series in
+      u = (q - p)/(q + p) = tanh(L/2): ``p (r u - 2 u^3 (1/3 + u^2/5 + ...))``, exact
+      to rounding in float32 and float64.
+    """
+    pos_p = p > 0 if lp is None else lp > -xp.inf
+    pos_q = q > 0 if lq is None else lq > -xp.inf
+    both = pos_p & pos_q
+    ps = xp.where(both, p, 1.0)
+    qs = xp.where(both, q, 1.0)
+    lps = xp.log(ps) if lp is None else xp.where(both, lp, 0.0)
+    lqs = xp.log(qs) if lq is None else xp.where(both, lq, 0.0)
+    L = lqs - lps
+    far = xp.abs(L) > LN2
+    t_far = ps * (-L - 1.0) + qs
+    # Masked to the close region so that no branch overflows (nor its gradient).
+    pc = xp.where(far, 1.0, ps)
+    if lp is None and lq is None:
+        qc = xp.where(far, 1.0, qs)
+        r = (qc - pc) / pc
+        u = (qc - pc) / (qc + pc)
+        Lc = xp.log1p(r)
+    else:
+        Lc = xp.where(far, 0.0, L)
+        r = xp.expm1(Lc)
+        u = xp.tanh(Lc / 2.0)
+    u2 = u * u
+    series = 1 / 3 + u2 * (1 / 5 + u2 * (1 / 7 + u2 * (1 / 9 + u2 * (1 / 11 + u2 / 13))))
+    t_near = pc * (r * u - 2.0 * u * u2 * series)
+    t_mid = pc * (r - Lc)
+    t = xp.where(far, t_far, xp.where(xp.abs(L) <= _NEAR, t_near, t_mid))
+    # Each term is >= 0 mathematically; clip the last-ulp rounding (NaN passes).
+    t = xp.clip(t, min=0.0)
+    inf_or_q = xp.where(pos_p, xp.inf, q)
+    return xp.where(both, t, inf_or_q) + (p - p) + (q - q)
+
+
+# --- shared plumbing ------------------------------------------------------------------
+
+
+def _finish(result: Array, prep: Prepared, *, keepdims: bool, log_base: float | None) -> Array:
+    xp = prep.xp
+    if log_base is not None:
+        result = result / log_base
+    if keepdims:
+        if prep.keep_shape is not None:
+            result = xp.reshape(result, prep.keep_shape)
+        else:
+            result = xp.expand_dims(result, axis=prep.axis)
+    result = prep.checks.attach(result)
+    if _compat.is_numpy(xp) and result.ndim == 0:
+        return result[()]  # a NumPy scalar, like SciPy's
+    return result
+
+
+def _sum(x: Array, prep: Prepared) -> Array:
+    return prep.xp.sum(x, axis=prep.axis)
+
+
+def _log_at_label(d: Dist, labels: Array, prep: Prepared) -> tuple[Array, Array | None]:
+    """(log q[y], q[y]) for labels y, without building a one-hot or log-softmax array.
+
+    The second item is None when q is given in log space (so q sums to 1 exactly).
+    """
+    xp, ax = prep.xp, prep.axis
+    if d.kind == "logits" or (d.kind == "logprobs" and prep.normalize):
+        lse = _compat.logsumexp(d.array, axis=ax, keepdims=True, xp=xp)
+        return _compat.take_along_axis(d.array, labels, axis=ax, xp=xp) - lse, None
+    if d.kind == "logprobs":
+        return _compat.take_along_axis(d.array, labels, axis=ax, xp=xp), None
+    q_y = _compat.take_along_axis(d.array, labels, axis=ax, xp=xp)
+    if prep.normalize:
+        q_y = q_y / xp.sum(d.array, axis=ax, keepdims=True)
+    pos = q_y > 0
+    return xp.where(pos, xp.log(xp.where(pos, q_y, 1.0)), -xp.inf), q_y
+
+
+def _labels_only(prep: Prepared, *, equal: float, differ: float) -> Array:
+    xp = prep.xp
+    y1, y2 = (d.array for d in prep.dists)
+    same = y1 == y2
+    zero = xp.zeros(same.shape, dtype=prep.dtype, device=_compat.device_of(y1))
+    return xp.where(same, zero + equal, differ)
+
+
+def _label_pair(prep: Prepared) -> bool:
+    p, q = prep.dists
+    return p.kind == "labels" and q.kind != "labels"
+
+
+# --- public measures ------------------------------------------------------------------
+
+
+def entropy(
+    p: Any,
+    *,
+    base: float | None = None,
+    axis: int | None = -1,
+    keepdims: bool = False,
+    normalize: bool = False,
+    validate: bool = True,
+) -> Any:
+    r"""Shannon entropy :math:`H(P) = -\sum_x P(x) \log_b P(x)`.
+
+    The information of :math:`P` itself: the average surprise of outcomes drawn
+    from it. In nats (``base=None``), bits (``base=2``) or any base ``b``.
+
+    Parameters
+    ----------
+    p : array_like, Logits, LogProbs or Labels, shape ``(..., K)``
+        Probabilities along ``axis`` (or counts/weights with ``normalize=True``).
+    base : float, optional
+        Logarithm base; None means e (nats). Any positive finite number but 1.
+    axis : int or None, default -1
+        The axis of outcomes; None treats the whole array as one distribution.
+    keepdims : bool, default False
+        Keep the reduced axis with length 1.
+    normalize : bool, default False
+        Rescale non-negative weights or counts along ``axis`` to sum to 1 first.
+    validate : bool, default True
+        Check the input (see Raises). Skipped inside ``jax.jit``; on Dask arrays the
+        checks run lazily and raise at ``compute()``.
+
+    Returns
+    -------
+    array, shape ``(...)``
+        In the input's array library, on its device, in its floating dtype (integer
+        counts give the library's default float). A NumPy 0-d result is a NumPy
+        scalar.
+
+    Raises
+    ------
+    DistributionError
+        Negative, NaN or infinite entries; rows not summing to 1 within
+        ``max(sqrt(eps), K*eps)``; no outcomes; non-numeric or complex input.
+    ValueError
+        A ``base`` that is not a positive finite number other than 1.
+
+    Notes
+    -----
+    Conventions: :math:`0 \log 0 = 0`. The result is >= 0 and at most
+    :math:`\log_b K`. The gradient with respect to ``p`` at ``p = 0`` (where the
+    exact derivative is infinite) is taken as 0, on every backend.
+
+    See Also
+    --------
+    cross_entropy, kl_divergence
+
+    Examples
+    --------
+    A fair die carries :math:`\log_2 6` bits:
+
+    >>> import numpy as np, klkit as kl
+    >>> h = kl.entropy(np.full(6, 1 / 6), base=2)
+    >>> bool(np.isclose(h, np.log2(6)))
+    True
+    >>> float(kl.entropy([3, 1], normalize=True, base=2))
+    0.8112781244591328
+    """
+    log_base = check_base(base)
+    prep = prepare([("p", p)], axis=axis, normalize=normalize, validate=validate)
+    xp = prep.xp
+    (d,) = prep.dists
+    if d.kind == "labels":  # a one-hot distribution has no uncertainty
+        out = xp.zeros(d.array.shape, dtype=prep.dtype, device=_compat.device_of(d.array))
+        out = xp.squeeze(out, axis=prep.axis) if prep.n_outcomes is not None else out
+    else:
+        prob, log = dense(d, prep)
+        out = xp.clip(_sum(entropy_terms(prob, log, xp=xp), prep), min=0.0)
+    return _finish(out, prep, keepdims=keepdims, log_base=log_base)
+
+
+def cross_entropy(
+    p: Any,
+    q: Any,
+    *,
+    base: float | None = None,
+    axis: int | None = -1,
+    keepdims: bool = False,
+    normalize: bool = False,
+    validate: bool = True,
+) -> Any:
+    r"""Cross-entropy :math:`H(P, Q) = -\sum_x P(x) \log_b Q(x)`.
+
+    The information paid, on average, for outcomes that follow :math:`P` (the
+    target, ``y_true``) when coding them as if they followed :math:`Q` (the
+    prediction, ``y_pred``). :math:`H(P, Q) = H(P) + D(P \| Q) \ge H(P)`.
+
+    Parameters
+    ----------
+    p, q : array_like, Logits, LogProbs or Labels, shape ``(..., K)``
+        Target and prediction; they broadcast against each other except along
+        ``axis``, where the number of outcomes must match. ``Labels(y)`` (shape
+        ``(...)``) with ``Logits(z)`` is the classifier loss, computed as
+        ``logsumexp(z) - z[y]`` without a one-hot array.
+    base, axis, keepdims, normalize, validate
+        As in :func:`entropy`.
+
+    Returns
+    -------
+    array, shape ``(...)``
+        As in :func:`entropy`; +inf where ``P(x) > 0 = Q(x)``.
+
+    Raises
+    ------
+    DistributionError
+        As in :func:`entropy`, for either argument; mismatched numbers of outcomes;
+        labels outside ``0..K-1``.
+    TypeError
+        ``p`` and ``q`` from two different array libraries.
+
+    Notes
+    -----
+    Conventions: :math:`0 \log 0 = 0` (also :math:`0 \log Q` for any Q), and
+    :math:`P(x) > 0 = Q(x)` gives exactly +inf. Gradients are finite wherever the
+    value is finite; the gradient with respect to ``q`` where ``p = 0`` is 0.
+
+    See Also
+    --------
+    entropy, kl_divergence, binary_cross_entropy
+
+    Examples
+    --------
+    Coding a fair die with a loaded die's code costs more than the fair die's
+    own entropy :math:`\log_2 6 \approx 2.585` bits:
+
+    >>> import numpy as np, klkit as kl
+    >>> fair = np.full(6, 1 / 6)
+    >>> loaded = np.array([0.1, 0.1, 0.1, 0.1, 0.1, 0.5])
+    >>> h = kl.cross_entropy(fair, loaded, base=2)
+    >>> round(float(h), 4)
+    2.9349
+    >>> bool(np.isclose(h, -(fair * np.log2(loaded)).sum()))
+    True
+    """
+    log_base = check_base(base)
+    prep = prepare([("p", p), ("q", q)], axis=axis, normalize=normalize, validate=validate)
+    xp = prep.xp
+    dp, dq = prep.dists
+    if dp.kind == dq.kind == "labels":
+        out = _labels_only(prep, equal=0.0, differ=xp.inf)
+    elif _label_pair(prep):
+        log_q_y, _ = _log_at_label(dq, dp.array, prep)
+        out = xp.squeeze(0.0 - log_q_y, axis=prep.axis)  # 0.0 - x: no -0.0
+    else:
+        prob_p, _ = dense(dp, prep)
+        prob_q, log_q = dense(dq, prep)
+        out = xp.clip(_sum(cross_entropy_terms(prob_p, prob_q, log_q, xp=xp), prep), min=0.0)
+    return _finish(out, prep, keepdims=keepdims, log_base=log_base)
+
+
+def kl_divergence(
+    p: Any,
+    q: Any,
+    *,
+    base: float | None = None,
+    axis: int | None = -1,
+    keepdims: bool = False,
+    normalize: bool = False,
+    validate: bool = True,
+) -> Any:
+    r"""Kullback-Leibler divergence :math:`D(P \| Q) = \sum_x P(x) \log_b(P(x)/Q(x))`.
+
+    How far the prediction :math:`Q` is from the target :math:`P`: the extra
+    information paid for coding :math:`P`'s outcomes with :math:`Q`'s code,
+    :math:`D(P \| Q) = H(P, Q) - H(P)`. It is >= 0, and 0 only when
+    :math:`P = Q`; it is not symmetric.
+
+    Parameters
+    ----------
+    p, q : array_like, Logits, LogProbs or Labels, shape ``(..., K)``
+        As in :func:`cross_entropy`.
+    base, axis, keepdims, normalize, validate
+        As in :func:`entropy`.
+
+    Returns
+    -------
+    array, shape ``(...)``
+        As in :func:`entropy`; never negative, +inf where ``P(x) > 0 = Q(x)``.
+
+    Raises
+    ------
+    DistributionError, TypeError
+        As in :func:`cross_entropy`.
+
+    Notes
+    -----
+    klkit returns :math:`\sum_x [P \log(P/Q) - P + Q]`. For normalised inputs the
+    added terms sum to 0, so this is the KL; unlike :math:`\sum P \log(P/Q)` of
+    float inputs that sum to 1 only to rounding, every term is >= 0, so the result
+    is never negative, even in float32 for nearly equal P and Q. To first order it
+    equals the KL of the renormalised pair. Each term is evaluated stably (a series
+    near :math:`P = Q`, differences of logs far from it, so :math:`P/Q` never
+    overflows). Conventions: :math:`0 \log(0/Q) = 0`; :math:`P > 0 = Q` gives
+    exactly +inf. Gradient with respect to ``p`` at ``p = 0``: 0 (the exact
+    derivative is -inf), on every backend.
+
+    See Also
+    --------
+    cross_entropy, js_divergence, explain
+
+    Examples
+    --------
+    >>> import numpy as np, klkit as kl
+    >>> fair = np.full(6, 1 / 6)
+    >>> loaded = np.array([0.1, 0.1, 0.1, 0.1, 0.1, 0.5])
+    >>> d = kl.kl_divergence(fair, loaded, base=2)
+    >>> bool(np.isclose(d, (fair * np.log2(fair / loaded)).sum()))
+    True
+    >>> float(kl.kl_divergence([0.5, 0.5], [1e-320, 1.0]))
+    367.720473264927
+    """
+    log_base = check_base(base)
+    prep = prepare([("p", p), ("q", q)], axis=axis, normalize=normalize, validate=validate)
+    xp = prep.xp
+    dp, dq = prep.dists
+    if dp.kind == dq.kind == "labels":
+        out = _labels_only(prep, equal=0.0, differ=xp.inf)
+    elif _label_pair(prep):
+        log_q_y, q_y = _log_at_label(dq, dp.array, prep)
+        if q_y is None:  # q sums to 1 exactly: D = -log q[y]
+            out = xp.clip(-log_q_y, min=0.0)
+        else:  # terms at y and elsewhere, each >= 0: [-log q_y - 1 + q_y] + [S - q_y]
+            one = xp.ones_like(q_y)
+            total = 1.0 if prep.normalize else xp.sum(dq.array, axis=prep.axis, keepdims=True)
+            rest = xp.clip(total - q_y, min=0.0)
+            out = kl_terms(one, q_y, xp.zeros_like(q_y), log_q_y, xp=xp) + rest
+        out = xp.squeeze(out, axis=prep.axis)
+    else:
+        prob_p, log_p = dense(dp, prep)
+        prob_q, log_q = dense(dq, prep)
+        out = _sum(kl_terms(prob_p, prob_q, log_p, log_q, xp=xp), prep)
+    return _finish(out, prep, keepdims=keepdims, log_base=log_base)
+
+
+def _js_nats(prep: Prepared) -> Array:
+    xp = prep.xp
+    dp, dq = prep.dists
+    if dp.kind == dq.kind == "labels":
+        return _labels_only(prep, equal=0.0, differ=LN2)
+    prob_p, _ = dense(dp, prep)
+    prob_q, _ = dense(dq, prep)
+    m = (prob_p + prob_q) / 2.0
+    terms = kl_terms(prob_p, m, None, None, xp=xp) + kl_terms(prob_q, m, None, None, xp=xp)
+    return xp.clip(_sum(terms, prep) / 2.0, min=0.0, max=LN2)
+
+
+def js_divergence(
+    p: Any,
+    q: Any,
+    *,
+    base: float | None = None,
+    axis: int | None = -1,
+    keepdims: bool = False,
+    normalize: bool = False,
+    validate: bool = True,
+) -> Any:
+    r"""Jensen-Shannon divergence :math:`\tfrac12 D(P \| M) + \tfrac12 D(Q \| M)`.
+
+    With :math:`M = (P + Q)/2`. Symmetric, always finite, between 0 and
+    :math:`\log_b 2` (1 bit); 0 only when :math:`P = Q`.
+
+    Parameters
+    ----------
+    p, q : array_like, Logits, LogProbs or Labels, shape ``(..., K)``
+        As in :func:`kl_divergence` (labels are expanded to one-hot arrays here).
+    base, axis, keepdims, normalize, validate
+        As in :func:`entropy`.
+
+    Returns
+    -------
+    array, shape ``(...)``
+        As in :func:`entropy`, within :math:`[0, \log_b 2]`.
+
+    Raises
+    ------
+    DistributionError, TypeError
+        As in :func:`cross_entropy`.
+
+    See Also
+    --------
+    js_distance, kl_divergence
+
+    Examples
+    --------
+    >>> import numpy as np, klkit as kl
+    >>> float(kl.js_divergence([1.0, 0.0], [0.0, 1.0], base=2))
+    1.0
+    >>> p, q = np.array([0.2, 0.8]), np.array([0.6, 0.4])
+    >>> m = (p + q) / 2
+    >>> ref = 0.5 * (p * np.log(p / m)).sum() + 0.5 * (q * np.log(q / m)).sum()
+    >>> bool(np.isclose(kl.js_divergence(p, q), ref))
+    True
+    """
+    log_base = check_base(base)
+    prep = prepare([("p", p), ("q", q)], axis=axis, normalize=normalize, validate=validate)
+    return _finish(_js_nats(prep), prep, keepdims=keepdims, log_base=log_base)
+
+
+def js_distance(
+    p: Any,
+    q: Any,
+    *,
+    base: float | None = None,
+    axis: int | None = -1,
+    keepdims: bool = False,
+    normalize: bool = False,
+    validate: bool = True,
+) -> Any:
+    r"""Jensen-Shannon distance: the square root of :func:`js_divergence`.
+
+    A metric on distributions (symmetric, triangle inequality), equal to
+    ``scipy.spatial.distance.jensenshannon`` with the same ``base``. Between 0 and
+    :math:`\sqrt{\log_b 2}`.
+
+    Parameters
+    ----------
+    p, q : array_like, Logits, LogProbs or Labels, shape ``(..., K)``
+        As in :func:`js_divergence`.
+    base, axis, keepdims, normalize, validate
+        As in :func:`entropy`.
+
+    Returns
+    -------
+    array, shape ``(...)``
+        As in :func:`entropy`.
+
+    Raises
+    ------
+    DistributionError, TypeError
+        As in :func:`cross_entropy`.
+
+    Notes
+    -----
+    The square root has an infinite derivative at 0 (when :math:`P = Q`); the
+    gradient there is taken as 0 on every backend.
+
+    See Also
+    --------
+    js_divergence
+
+    Examples
+    --------
+    >>> import numpy as np, klkit as kl
+    >>> p, q = np.array([0.2, 0.8]), np.array([0.6, 0.4])
+    >>> bool(np.isclose(kl.js_distance(p, q), np.sqrt(kl.js_divergence(p, q))))
+    True
+    """
+    log_base = check_base(base)
+    prep = prepare([("p", p), ("q", q)], axis=axis, normalize=normalize, validate=validate)
+    xp = prep.xp
+    js = _js_nats(prep)
+    if log_base is not None:
+        js = js / log_base
+    pos = js > 0
+    out = xp.where(pos, xp.sqrt(xp.where(pos, js, 1.0)), 0.0) + (js - js)
+    return _finish(out, prep, keepdims=keepdims, log_base=None)
+
+
+# --- binary cross-entropy ---------------------------------------------------------------
+
+
+def _neg_xlogy(x: Array, y: Array, log_y: Array, *, xp: Namespace) -> Array:
+    """-x log y with 0 where x = 0 and +inf where y = 0 < x; ``log_y`` is log of y."""
+    pos_x, pos_y = x > 0, y > 0
+    both = pos_x & pos_y
+    xs = xp.where(both, x, 1.0)
+    return xp.where(both, -xs * log_y, xp.where(pos_x, xp.inf, xp.zeros_like(xs)))
+
+
+def binary_cross_entropy(
+    y: Any, y_hat: Any, *, base: float | None = None, validate: bool = True
+) -> Any:
+    r"""Binary cross-entropy :math:`-y \log \hat y - (1 - y) \log(1 - \hat y)`, elementwise.
+
+    0 when the prediction :math:`\hat y` matches a 0/1 target, +inf when it is
+    certainly wrong (:math:`\hat y = 0` for :math:`y = 1`). Soft targets in
+    :math:`[0, 1]` are allowed. Take ``.mean()`` for the usual loss.
+
+    Parameters
+    ----------
+    y : array_like
+        Targets in :math:`[0, 1]`.
+    y_hat : array_like or Logits
+        Predicted probabilities of the outcome 1, or ``Logits(z)`` with
+        :math:`\hat y = \sigma(z)`; logits use
+        :math:`y\,\mathrm{softplus}(-z) + (1-y)\,\mathrm{softplus}(z)`, exact for
+        logits of +-1e4.
+    base : float, optional
+        Logarithm base; None means e (nats).
+    validate : bool, default True
+        Check the inputs, as in :func:`entropy`.
+
+    Returns
+    -------
+    array
+        The broadcast shape of ``y`` and ``y_hat``; dtype and library as in
+        :func:`entropy`.
+
+    Raises
+    ------
+    DistributionError
+        Entries outside [0, 1], NaN or inf (non-finite logits); shapes that do not
+        broadcast.
+    TypeError
+        ``Labels`` or ``LogProbs`` passed here, or two array libraries.
+
+    Notes
+    -----
+    Unlike ``torch.nn.functional.binary_cross_entropy``, which clamps the log at
+    -100, a certainly wrong prediction gives exactly +inf.
+
+    See Also
+    --------
+    cross_entropy
+
+    Examples
+    --------
+    >>> import numpy as np, klkit as kl
+    >>> kl.binary_cross_entropy(np.array([1.0, 0.0, 1.0]), np.array([1.0, 0.0, 0.0]))
+    array([ 0.,  0., inf])
+    >>> bce = kl.binary_cross_entropy(1.0, 0.8)
+    >>> bool(np.isclose(bce, -np.log(0.8)))
+    True
+    """
+    log_base = check_base(base)
+    if isinstance(y, Labels | Logits | LogProbs):
+        msg = (
+            f"`y` was given as `klkit.{type(y).__name__}(...)`; binary_cross_entropy "
+            "takes plain targets in [0, 1] (0/1 labels or soft targets). Pass the "
+            "array itself."
+        )
+        raise TypeError(msg)
+    if isinstance(y_hat, Labels | LogProbs):
+        msg = (
+            f"`y_hat` was given as `klkit.{type(y_hat).__name__}(...)`; "
+            "binary_cross_entropy takes probabilities in [0, 1] or `klkit.Logits(z)` "
+            "(log-odds). For class indices use plain 0/1 targets as `y`."
+        )
+        raise TypeError(msg)
+    logits = isinstance(y_hat, Logits)
+    raw_hat = y_hat.array if logits else y_hat
+    xp, _, (t, h), _ = convert([("y", y), ("y_hat", raw_hat)])
+    broadcast_shape([tuple(t.shape), tuple(h.shape)], ["y", "y_hat"])
+    checks = Checks(t, h, xp=xp, enabled=validate)
+    check_unit_interval(
+        t, "y", fix="targets must be 0/1 labels or soft targets in [0, 1].", checks=checks
+    )
+    if logits:
+        check_finite_logits(h, "y_hat", checks=checks)
+        zero = xp.zeros_like(h)
+        # y softplus(-z) + (1 - y) softplus(z), softplus(x) = logaddexp(0, x)
+        out = t * xp.logaddexp(zero, -h) + (1.0 - t) * xp.logaddexp(zero, h)
+    else:
+        check_unit_interval(
+            h,
+            "y_hat",
+            fix="predictions must be probabilities. If these are scores (log-odds), "
+            "pass `klkit.Logits(y_hat)`.",
+            checks=checks,
+        )
+        one_minus = 1.0 - h
+        log_h = xp.log(xp.where(h > 0, h, 1.0))
+        log_1mh = xp.log1p(-xp.where(h < 1, h, 0.0))
+        out = _neg_xlogy(t, h, log_h, xp=xp) + _neg_xlogy(1.0 - t, one_minus, log_1mh, xp=xp)
+        out = out + (t - t) + (h - h)
+    if log_base is not None:
+        out = out / log_base
+    out = checks.attach(out)
+    if _compat.is_numpy(xp) and out.ndim == 0:
+        return out[()]
+    return out

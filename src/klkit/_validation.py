@@ -1,0 +1,348 @@
+"""Input checks. All of klkit's user-facing error text is written here.
+
+Every message has four parts: the argument, the problem, where it is (index or row,
+with the offending value) and the fix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from klkit import _compat
+from klkit._typing import Array, Namespace
+
+__all__ = [
+    "Checks",
+    "DistributionError",
+    "check_axis",
+    "check_base",
+    "check_finite_logits",
+    "check_labels",
+    "check_log_probs",
+    "check_logits",
+    "check_probabilities",
+    "check_unit_interval",
+    "sum_tolerance",
+]
+
+
+class DistributionError(ValueError):
+    """An argument is not a valid probability distribution (or labels, or logits).
+
+    A subclass of :class:`ValueError`, so existing ``except ValueError`` clauses
+    keep working. The message names the argument, the problem, where it is and the
+    fix.
+    """
+
+
+def check_base(base: object) -> float | None:
+    """Return ``log(base)`` (None for nats) or raise a ValueError naming the value."""
+    if base is None:
+        return None
+    if (
+        isinstance(base, int | float)
+        and not isinstance(base, bool)
+        and math.isfinite(base)
+        and base > 0
+        and base != 1
+    ):
+        return math.log(base)
+    msg = (
+        f"`base` must be a positive finite number other than 1 (None for nats, 2 for "
+        f"bits), got {base!r}"
+    )
+    raise ValueError(msg)
+
+
+def check_axis(axis: object, ndim: int) -> int:
+    """Normalise ``axis`` (an int) against ``ndim`` dimensions."""
+    if isinstance(axis, bool) or not isinstance(axis, int):
+        msg = f"`axis` must be an int or None, got {axis!r}"
+        raise TypeError(msg)
+    if not -ndim <= axis < ndim:
+        msg = (
+            f"`axis={axis}` is out of range for arrays with {ndim} dimension(s); use an "
+            f"axis in [{-ndim}, {ndim - 1}], or axis=None for one distribution over all "
+            "entries"
+        )
+        raise ValueError(msg)
+    return axis % ndim
+
+
+def sum_tolerance(eps: float, n_outcomes: int) -> float:
+    """Tolerance on ``|sum - 1|``: sqrt(eps), widened to n*eps for very many outcomes.
+
+    sqrt(eps) is 1.5e-8 for float64 and 3.5e-4 for float32. Summing n numbers can
+    be off by up to about n*eps, so with more than 1/sqrt(eps) outcomes (67 million
+    in float64, 2,900 in float32) the tolerance grows to that bound.
+    """
+    return max(math.sqrt(eps), n_outcomes * eps)
+
+
+# --- formatting -------------------------------------------------------------------
+
+Kind = Literal["index", "row"]
+
+
+@dataclass(frozen=True)
+class _Message:
+    """A message template with ``{where}`` and ``{value}`` fields, and how to place it."""
+
+    template: str
+    kind: Kind
+    strip: int  # leading index entries to drop (dimensions added by broadcasting)
+
+
+def _where(index: Sequence[int], kind: Kind) -> str:
+    if kind == "row":
+        if not index:
+            return ""
+        place = str(index[0]) if len(index) == 1 else str(tuple(index))
+        return f" in row {place}"
+    place = str(index[0]) if len(index) == 1 else str(tuple(index))
+    return f" at index {place}"
+
+
+def _format_error(message: _Message, index: Sequence[int], value: float) -> DistributionError:
+    text = message.template.format(
+        where=_where(tuple(index)[message.strip :], message.kind), value=value
+    )
+    return DistributionError(text)
+
+
+class Checks:
+    """Runs checks now (eager arrays), in the graph (Dask), or not at all (JAX jit).
+
+    Parameters
+    ----------
+    arrays
+        The arrays being checked; they decide the mode.
+    xp
+        Their namespace.
+    enabled
+        False when the caller passed ``validate=False``.
+    """
+
+    def __init__(self, *arrays: Array, xp: Namespace, enabled: bool) -> None:
+        self.xp = xp
+        self.deferred: list[_compat.DeferredCheck] = []
+        if not enabled or any(
+            _compat.is_traced(a) and not _compat.can_defer_checks(a) for a in arrays
+        ):
+            self.mode = "skip"
+        elif any(_compat.can_defer_checks(a) for a in arrays):
+            self.mode = "defer"
+        else:
+            self.mode = "eager"
+
+    @property
+    def active(self) -> bool:
+        """Whether checks run at all."""
+        return self.mode != "skip"
+
+    def fail_where(
+        self, bad: Array, values: Array, template: str, *, kind: Kind = "index", strip: int = 0
+    ) -> None:
+        """Raise a DistributionError built from ``template`` where ``bad`` is True."""
+        message = _Message(template, kind, strip)
+        xp = self.xp
+        if self.mode == "skip":
+            return
+        if self.mode == "defer":
+            self.deferred.append(
+                _compat.deferred_check(bad, xp.astype(values, xp.float64), message, xp=xp)
+            )
+            return
+        flat = xp.reshape(bad, (-1,))
+        if not bool(xp.any(flat)):
+            return
+        i = int(xp.argmax(xp.astype(flat, xp.int8)))
+        index: list[int] = []
+        for n in reversed(bad.shape):
+            index.append(i % n)
+            i //= n
+        index.reverse()
+        flat_i = 0
+        for k, n in zip(index, bad.shape, strict=True):
+            flat_i = flat_i * n + k
+        value = float(xp.reshape(values, (-1,))[flat_i])
+        raise _format_error(message, index, value)
+
+    def attach(self, result: Array) -> Array:
+        """Tie deferred checks to ``result`` (Dask); a no-op otherwise."""
+        if self.mode != "defer":
+            return result
+        return _compat.attach_deferred_checks(result, self.deferred, format_error=_format_error)
+
+
+# --- checks of one argument ---------------------------------------------------------
+
+
+def _dtype_name(xp: Namespace, x: Array) -> str:
+    return str(x.dtype).removeprefix("torch.").removeprefix("array_api_strict.")
+
+
+def check_probabilities(
+    x: Array,
+    name: str,
+    *,
+    axis: int,
+    normalize: bool,
+    checks: Checks,
+    strip: int = 0,
+    row_strip: int = 0,
+) -> None:
+    """Check that ``x`` holds probabilities (or, with normalize, weights) along ``axis``."""
+    if not checks.active:
+        return
+    xp = checks.xp
+    checks.fail_where(
+        ~xp.isfinite(x),
+        x,
+        f"`{name}` has a non-finite entry {{value}}{{where}}; probabilities must be "
+        "finite numbers in [0, 1]. Drop or replace it (a NaN often comes from a 0/0 "
+        "upstream).",
+        strip=strip,
+    )
+    scores = "scores or logits" if not normalize else "logits"
+    checks.fail_where(
+        x < 0,
+        x,
+        f"`{name}` has a negative entry {{value:.6g}}{{where}}; probabilities and "
+        f"weights must be >= 0. If these are {scores}, pass `klkit.Logits({name})`; if "
+        f"log-probabilities, `klkit.LogProbs({name})`.",
+        strip=strip,
+    )
+    total = xp.sum(x, axis=axis)
+    if normalize:
+        checks.fail_where(
+            total <= 0,
+            total,
+            f"`{name}` sums to {{value:.6g}}{{where}}, so it cannot be normalised: "
+            "normalize=True needs at least one positive weight in each distribution.",
+            kind="row",
+            strip=row_strip,
+        )
+        return
+    n = x.shape[axis]
+    tol = sum_tolerance(xp.finfo(x.dtype).eps, n)
+    checks.fail_where(
+        xp.abs(total - 1) > tol,
+        total,
+        f"`{name}` sums to {{value:.10g}}{{where}}, not 1 (tolerance {tol:.2g} for "
+        f"{_dtype_name(xp, x)} with {n} outcomes). Pass normalize=True to rescale "
+        f"counts or weights, or `klkit.Logits({name})` if these are scores.",
+        kind="row",
+        strip=row_strip,
+    )
+
+
+def _check_log_entries(x: Array, name: str, what: str, checks: Checks, strip: int) -> None:
+    xp = checks.xp
+    checks.fail_where(
+        xp.isnan(x) | (x == xp.inf),
+        x,
+        f"`{name}` ({what}) has an entry {{value}}{{where}}; {what} must be finite "
+        "numbers or -inf (probability 0).",
+        strip=strip,
+    )
+
+
+def check_logits(
+    x: Array, name: str, *, axis: int, checks: Checks, strip: int = 0, row_strip: int = 0
+) -> None:
+    """Check logits: no NaN or +inf, and at least one finite entry per distribution."""
+    if not checks.active:
+        return
+    xp = checks.xp
+    _check_log_entries(x, name, "logits", checks, strip)
+    top = xp.max(x, axis=axis)
+    checks.fail_where(
+        top == -xp.inf,
+        top,
+        f"`{name}` (logits) is -inf everywhere{{where}}; a softmax needs at least one "
+        "finite logit per distribution.",
+        kind="row",
+        strip=row_strip,
+    )
+
+
+def check_log_probs(
+    x: Array, name: str, *, axis: int, checks: Checks, strip: int = 0, row_strip: int = 0
+) -> None:
+    """Check normalised log-probabilities: valid entries and exp(x) summing to 1."""
+    if not checks.active:
+        return
+    xp = checks.xp
+    _check_log_entries(x, name, "log-probabilities", checks, strip)
+    n = x.shape[axis]
+    tol = sum_tolerance(xp.finfo(x.dtype).eps, n)
+    lse = _compat.logsumexp(x, axis=axis, keepdims=False, xp=xp)
+    checks.fail_where(
+        ~(xp.abs(lse) <= tol),
+        xp.exp(lse),
+        f"`{name}` (log-probabilities) has probabilities summing to {{value:.10g}}"
+        f"{{where}}, not 1 (tolerance {tol:.2g}). Pass `klkit.Logits({name})` to "
+        "normalise them with a softmax.",
+        kind="row",
+        strip=row_strip,
+    )
+
+
+def check_labels(
+    y: Array,
+    name: str,
+    *,
+    n_classes: int | None,
+    axis: int | None,
+    checks: Checks,
+    strip: int = 0,
+) -> None:
+    """Check class indices: 0 <= y < n_classes."""
+    if not checks.active:
+        return
+    if n_classes is None:
+        checks.fail_where(
+            y < 0,
+            y,
+            f"`{name}` (labels) has a negative class index {{value:.0f}}{{where}}; "
+            "labels must be integer class indices 0..K-1.",
+            strip=strip,
+        )
+        return
+    checks.fail_where(
+        (y < 0) | (y >= n_classes),
+        y,
+        f"`{name}` (labels) has class index {{value:.0f}}{{where}}, outside 0..{n_classes - 1}"
+        f" for the {n_classes} classes along axis={axis} of the other argument. Check the"
+        " number of classes or the axis.",
+        strip=strip,
+    )
+
+
+def check_unit_interval(x: Array, name: str, *, fix: str, checks: Checks) -> None:
+    """Check binary probabilities or targets: finite and within [0, 1]."""
+    if not checks.active:
+        return
+    xp = checks.xp
+    checks.fail_where(
+        ~xp.isfinite(x) | (x < 0) | (x > 1),
+        x,
+        f"`{name}` has an entry {{value:.6g}}{{where}} outside [0, 1]; {fix}",
+    )
+
+
+def check_finite_logits(x: Array, name: str, *, checks: Checks) -> None:
+    """Check binary logits: finite."""
+    if not checks.active:
+        return
+    xp = checks.xp
+    checks.fail_where(
+        ~xp.isfinite(x),
+        x,
+        f"`{name}` (logits) has a non-finite entry {{value}}{{where}}; binary logits "
+        "must be finite numbers (logits of +-1e4 are fine).",
+    )
