@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import array_api_extra as xpx
 import numpy as np
 from array_api_compat import is_array_api_obj
 
@@ -226,12 +225,17 @@ def convert(
 
 
 def broadcast_shape(shapes: Sequence[tuple[int, ...]], names: Sequence[str]) -> tuple[int, ...]:
-    try:
-        return tuple(int(n) for n in xpx.broadcast_shapes(*shapes))  # type: ignore[arg-type]
-    except ValueError:
-        parts = " and ".join(f"`{n}` has shape {s}" for n, s in zip(names, shapes, strict=True))
-        msg = f"{parts}; these do not broadcast against each other (NumPy rules)."
-        raise DistributionError(msg) from None
+    """The NumPy broadcast of ``shapes``, or a DistributionError naming the arguments."""
+    ndim = max((len(s) for s in shapes), default=0)
+    out: list[int] = []
+    for k in range(ndim):
+        sizes = {s[k - ndim + len(s)] for s in shapes if k - ndim + len(s) >= 0} - {1}
+        if len(sizes) > 1:
+            parts = " and ".join(f"`{n}` has shape {s}" for n, s in zip(names, shapes, strict=True))
+            msg = f"{parts}; these do not broadcast against each other (NumPy rules)."
+            raise DistributionError(msg)
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
 
 
 def prepare(
