@@ -225,7 +225,7 @@ def convert(
 
 
 def broadcast_shape(shapes: Sequence[tuple[int, ...]], names: Sequence[str]) -> tuple[int, ...]:
-    """The NumPy broadcast of ``shapes``, or a DistributionError naming the arguments."""
+    """Broadcast ``shapes`` (NumPy rules), or raise a DistributionError naming them."""
     ndim = max((len(s) for s in shapes), default=0)
     out: list[int] = []
     for k in range(ndim):
