@@ -6,6 +6,7 @@ branch carries a comment saying why it exists.
 
 from __future__ import annotations
 
+import contextvars
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -18,9 +19,11 @@ from array_api_compat import array_namespace, is_dask_array
 from klkit._typing import Array, Device, DType, Namespace
 
 __all__ = [
+    "BLOCK",
     "LN2",
     "DeferredCheck",
     "attach_deferred_checks",
+    "dask_blockwise",
     "can_defer_checks",
     "default_float",
     "deferred_check",
@@ -158,27 +161,49 @@ def take_along_axis(x: Array, indices: Array, /, *, axis: int, xp: Namespace) ->
 
 # --- deferred validation for Dask --------------------------------------------------
 
-#: A deferred check: (any_bad, first_bad_flat_index, value_there, shape, message).
-DeferredCheck = tuple[Array, Array, Array, tuple[int, ...], Any]
+#: A deferred check: lazy arrays aligned with the result's blocks, and how to report.
+DeferredCheck = tuple[tuple[Array, ...], Any]
 
 
-def deferred_check(bad: Array, values: Array, message: Any, *, xp: Namespace) -> DeferredCheck:
-    """Describe a check on a Dask array as lazy scalars (nothing is computed)."""
-    flat_bad = xp.reshape(bad, (-1,))
-    flat_values = xp.reshape(values, (-1,))
-    index = xp.argmax(xp.astype(flat_bad, xp.int8))
-    # Dask cannot index with a lazy scalar; a masked sum picks the value lazily.
-    pick = xp.arange(flat_values.shape[0], dtype=index.dtype) == index
-    value = xp.sum(xp.where(pick, flat_values, xp.zeros_like(flat_values)))
-    return (xp.any(flat_bad), index, value, tuple(int(n) for n in bad.shape), message)
+def deferred_check(
+    bad: Array, values: Array, message: Any, *, axis: int | None, xp: Namespace
+) -> DeferredCheck:
+    """Describe a check on a Dask array lazily, one flag per row of the result.
+
+    With ``axis`` (an elementwise check on distributions), ``bad`` is reduced along
+    it to one flag per row, plus the first offending position in the row and the
+    value there. The flags line up with the result's blocks, so each input chunk
+    is read once, by the task that also computes that part of the result.
+    """
+    if axis is None:
+        return (xp.asarray(bad), xp.asarray(values)), (message, None)
+    hits = xp.astype(bad, xp.int8)
+    col = xp.argmax(hits, axis=axis, keepdims=True)
+    shape = [1] * bad.ndim
+    shape[axis] = bad.shape[axis]
+    ar = xp.reshape(xp.arange(bad.shape[axis], dtype=col.dtype), tuple(shape))
+    pick = ar == col
+    value = xp.sum(xp.where(pick, values, xp.zeros_like(values)), axis=axis)
+    flag = xp.any(bad, axis=axis)
+    return (flag, xp.squeeze(col, axis=axis), value), (message, axis)
 
 
-def _raise_deferred(block: Any, *flags: Any, shapes: Any, messages: Any, format_error: Any) -> Any:
-    for k, message in enumerate(messages):
-        any_bad, index, value = flags[3 * k : 3 * k + 3]
-        if bool(any_bad):
-            where = np.unravel_index(int(index), shapes[k]) if shapes[k] else ()
-            raise format_error(message, tuple(int(i) for i in where), float(value))
+def _raise_deferred(
+    block: Any, *arrays: Any, specs: Any, format_error: Any, block_info: Any = None
+) -> Any:
+    pos = 1  # block_info is keyed by argument position; 0 is the result
+    for message, axis in specs:
+        n = 2 if axis is None else 3
+        flag = np.asarray(arrays[pos - 1])
+        if flag.any():
+            local = np.unravel_index(int(np.argmax(flag)), flag.shape)
+            starts = [lo for lo, _ in block_info[pos]["array-location"]] if block_info else []
+            index = [int(i) + int(o) for i, o in zip(local, starts, strict=False)]
+            if axis is not None:
+                index.insert(axis, int(np.asarray(arrays[pos])[local]))
+            value = float(np.asarray(arrays[pos + n - 2])[local])
+            raise format_error(message, tuple(index), value)
+        pos += n
     return block
 
 
@@ -187,22 +212,123 @@ def attach_deferred_checks(
 ) -> Array:
     """Make computing the Dask array ``result`` raise if any deferred check failed.
 
-    The checks become dependencies of every block of the result, so they are evaluated
-    in the same ``compute()`` (chunk by chunk, as tree reductions) and raise
+    Each block of the result depends on the flags of its own rows only, so checks
+    run chunk by chunk in the same ``compute()`` and raise
     ``format_error(message, index, value)`` there instead of at call time.
     """
     if not checks:
         return result
     import dask.array as da  # noqa: PLC0415  (only reached with Dask input)
 
-    flags = [a for c in checks for a in c[:3]]
+    arrays = [a for c in checks for a in c[0]]
     return da.map_blocks(  # type: ignore[no-untyped-call]
         _raise_deferred,
         result,
-        *flags,
-        shapes=[c[3] for c in checks],
-        messages=[c[4] for c in checks],
+        *arrays,
+        specs=[c[1] for c in checks],
         format_error=format_error,
         dtype=result.dtype,
         meta=getattr(result, "_meta", None),
+    )
+
+
+# --- Dask: run the eager measure once per block -----------------------------------
+
+#: While a measure runs on one Dask block: (offsets of the block in the full arrays,
+#: the outcome axis or None). Checks add the offsets so errors name global indices.
+BLOCK: contextvars.ContextVar[tuple[tuple[int, ...], int | None] | None] = contextvars.ContextVar(
+    "klkit_dask_block", default=None
+)
+
+
+def _run_block(
+    *blocks: Any,
+    measure: Any,
+    wrappers: Any,
+    axis: int | None,
+    options: Any,
+    block_info: Any = None,
+) -> Any:
+    out_loc = [lo for lo, _ in block_info[None]["array-location"]] if block_info else []
+    offsets = list(out_loc)
+    if axis is not None:
+        offsets.insert(axis, 0)
+    args = []
+    for block, (wrapper, is_labels) in zip(blocks, wrappers, strict=True):
+        if is_labels and axis is not None:
+            block = np.squeeze(block, axis=axis)  # labels carry a size-1 outcome axis here
+        args.append(wrapper(block) if wrapper is not None else block)
+    token = BLOCK.set((tuple(offsets), axis))
+    try:
+        extra = {} if axis is None else {"axis": axis}
+        return np.asarray(measure(*args, **extra, **options))
+    finally:
+        BLOCK.reset(token)
+
+
+def dask_blockwise(
+    measure: Callable[..., Any],
+    parts: Sequence[tuple[Any, Any, bool]],
+    *,
+    axis: int | None,
+    elementwise: bool = False,
+    **options: Any,
+) -> Any | None:
+    """Run ``measure`` block by block on Dask arrays; None if this path does not apply.
+
+    ``parts`` holds (wrapper type or None, array, is-labels) per argument. Dask's
+    scheduler keeps every input chunk alive when a graph reads each chunk from
+    several places (the masks and branches of a stable KL term do), which defeats
+    chunked evaluation. When the outcome axis lies within one chunk, each block of
+    the result is computed by one task from one block of each input, with the eager
+    checks inside it (errors carry global indices), so peak memory is a few chunks.
+    Otherwise the caller uses the generic lazy graph.
+    """
+    wrappers = [(w, lab) for w, _, lab in parts]
+    raws = [r for _, r, _ in parts]
+    labels = [lab for _, _, lab in parts]
+    if not raws or not all(is_dask_array(r) for r in raws):
+        return None
+    import dask.array as da  # noqa: PLC0415  (only reached with Dask input)
+
+    floats = [
+        r.dtype for r, lab in zip(raws, labels, strict=True) if r.dtype.kind == "f" and not lab
+    ]
+    dtype = np.result_type(*floats) if floats else np.dtype(np.float64)
+    if elementwise:
+        return da.map_blocks(
+            _run_block,
+            *raws,
+            measure=measure,
+            wrappers=wrappers,
+            axis=None,
+            options=options,
+            dtype=dtype,
+            meta=np.empty((), dtype=dtype),
+        )
+    if axis is None:
+        return None
+    ndim = max(r.ndim + (1 if lab else 0) for r, lab in zip(raws, labels, strict=True))
+    if not -ndim <= axis < ndim:
+        return None
+    ax = axis % ndim
+    aligned = []
+    for r, lab in zip(raws, labels, strict=True):
+        if lab:
+            if r.ndim != ndim - 1:
+                return None
+            r = da.expand_dims(r, axis=ax)
+        elif r.ndim != ndim or len(r.chunks[ax]) != 1:
+            return None
+        aligned.append(r)
+    return da.map_blocks(
+        _run_block,
+        *aligned,
+        measure=measure,
+        wrappers=wrappers,
+        axis=ax,
+        options=options,
+        drop_axis=ax,
+        dtype=dtype,
+        meta=np.empty((), dtype=dtype),
     )

@@ -127,6 +127,7 @@ def kl_terms(
 
 def _finish(result: Array, prep: Prepared, *, keepdims: bool, log_base: float | None) -> Array:
     xp = prep.xp
+    result = prep.checks.attach(result)  # before keepdims: flags are shaped like rows
     if log_base is not None:
         result = result / log_base
     if keepdims:
@@ -134,10 +135,25 @@ def _finish(result: Array, prep: Prepared, *, keepdims: bool, log_base: float | 
             result = xp.reshape(result, prep.keep_shape)
         else:
             result = xp.expand_dims(result, axis=prep.axis)
-    result = prep.checks.attach(result)
     if _compat.is_numpy(xp) and result.ndim == 0:
         return result[()]  # a NumPy scalar, like SciPy's
     return result
+
+
+def _blockwise(
+    measure: Any, args: tuple[Any, ...], *, axis: int | None, keepdims: bool, **options: Any
+) -> Any | None:
+    """On Dask input, run ``measure`` once per block (see ``_compat.dask_blockwise``)."""
+    parts = [
+        (type(a), a.array, isinstance(a, Labels))
+        if isinstance(a, Logits | LogProbs | Labels)
+        else (None, a, False)
+        for a in args
+    ]
+    out = _compat.dask_blockwise(measure, parts, axis=axis, **options)
+    if out is not None and keepdims and axis is not None:
+        out = _compat.namespace(out, names=["result"]).expand_dims(out, axis=axis % (out.ndim + 1))
+    return out
 
 
 def _sum(x: Array, prep: Prepared) -> Array:
@@ -245,6 +261,17 @@ def entropy(
     0.8112781244591328
     """
     log_base = check_base(base)
+    blocks = _blockwise(
+        entropy,
+        (p,),
+        axis=axis,
+        keepdims=keepdims,
+        base=base,
+        normalize=normalize,
+        validate=validate,
+    )
+    if blocks is not None:
+        return blocks
     prep = prepare([("p", p)], axis=axis, normalize=normalize, validate=validate)
     xp = prep.xp
     (d,) = prep.dists
@@ -321,6 +348,17 @@ def cross_entropy(
     True
     """
     log_base = check_base(base)
+    blocks = _blockwise(
+        cross_entropy,
+        (p, q),
+        axis=axis,
+        keepdims=keepdims,
+        base=base,
+        normalize=normalize,
+        validate=validate,
+    )
+    if blocks is not None:
+        return blocks
     prep = prepare([("p", p), ("q", q)], axis=axis, normalize=normalize, validate=validate)
     xp = prep.xp
     dp, dq = prep.dists
@@ -398,6 +436,17 @@ def kl_divergence(
     367.720473264927
     """
     log_base = check_base(base)
+    blocks = _blockwise(
+        kl_divergence,
+        (p, q),
+        axis=axis,
+        keepdims=keepdims,
+        base=base,
+        normalize=normalize,
+        validate=validate,
+    )
+    if blocks is not None:
+        return blocks
     prep = prepare([("p", p), ("q", q)], axis=axis, normalize=normalize, validate=validate)
     xp = prep.xp
     dp, dq = prep.dists
@@ -480,6 +529,17 @@ def js_divergence(
     True
     """
     log_base = check_base(base)
+    blocks = _blockwise(
+        js_divergence,
+        (p, q),
+        axis=axis,
+        keepdims=keepdims,
+        base=base,
+        normalize=normalize,
+        validate=validate,
+    )
+    if blocks is not None:
+        return blocks
     prep = prepare([("p", p), ("q", q)], axis=axis, normalize=normalize, validate=validate)
     return _finish(_js_nats(prep), prep, keepdims=keepdims, log_base=log_base)
 
@@ -534,6 +594,17 @@ def js_distance(
     True
     """
     log_base = check_base(base)
+    blocks = _blockwise(
+        js_distance,
+        (p, q),
+        axis=axis,
+        keepdims=keepdims,
+        base=base,
+        normalize=normalize,
+        validate=validate,
+    )
+    if blocks is not None:
+        return blocks
     prep = prepare([("p", p), ("q", q)], axis=axis, normalize=normalize, validate=validate)
     xp = prep.xp
     js = _js_nats(prep)
@@ -625,6 +696,17 @@ def binary_cross_entropy(
             "(log-odds). For class indices use plain 0/1 targets as `y`."
         )
         raise TypeError(msg)
+    blocks = _blockwise(
+        binary_cross_entropy,
+        (y, y_hat),
+        axis=None,
+        keepdims=False,
+        elementwise=True,
+        base=base,
+        validate=validate,
+    )
+    if blocks is not None:
+        return blocks
     logits = isinstance(y_hat, Logits)
     raw_hat = y_hat.array if logits else y_hat
     xp, _, (t, h), _ = convert([("y", y), ("y_hat", raw_hat)])

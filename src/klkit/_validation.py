@@ -106,6 +106,19 @@ def _where(index: Sequence[int], kind: Kind) -> str:
     return f" at index {place}"
 
 
+def _global_index(index: list[int]) -> list[int]:
+    """Add the offsets of the Dask block being checked (if any) to a block index."""
+    block = _compat.BLOCK.get()
+    if block is None:
+        return index
+    offsets, axis = block
+    if len(index) == len(offsets) - 1 and axis is not None:  # a row: no outcome axis
+        offsets = offsets[:axis] + offsets[axis + 1 :]
+    if len(index) != len(offsets):
+        return index
+    return [i + o for i, o in zip(index, offsets, strict=True)]
+
+
 def _format_error(message: _Message, index: Sequence[int], value: float) -> DistributionError:
     text = message.template.format(
         where=_where(tuple(index)[message.strip :], message.kind), value=value
@@ -144,16 +157,29 @@ class Checks:
         return self.mode != "skip"
 
     def fail_where(
-        self, bad: Array, values: Array, template: str, *, kind: Kind = "index", strip: int = 0
+        self,
+        bad: Array,
+        values: Array,
+        template: str,
+        *,
+        kind: Kind = "index",
+        strip: int = 0,
+        axis: int | None = None,
     ) -> None:
-        """Raise a DistributionError built from ``template`` where ``bad`` is True."""
+        """Raise a DistributionError built from ``template`` where ``bad`` is True.
+
+        ``axis`` marks an elementwise check on distributions along that axis (used
+        to align deferred Dask checks with the rows of the result).
+        """
         message = _Message(template, kind, strip)
         xp = self.xp
         if self.mode == "skip":
             return
         if self.mode == "defer":
             self.deferred.append(
-                _compat.deferred_check(bad, xp.astype(values, xp.float64), message, xp=xp)
+                _compat.deferred_check(
+                    bad, xp.astype(values, xp.float64), message, axis=axis, xp=xp
+                )
             )
             return
         flat = xp.reshape(bad, (-1,))
@@ -169,7 +195,7 @@ class Checks:
         for k, n in zip(index, bad.shape, strict=True):
             flat_i = flat_i * n + k
         value = float(xp.reshape(values, (-1,))[flat_i])
-        raise _format_error(message, index, value)
+        raise _format_error(message, _global_index(index), value)
 
     def attach(self, result: Array) -> Array:
         """Tie deferred checks to ``result`` (Dask); a no-op otherwise."""
@@ -206,6 +232,7 @@ def check_probabilities(
         "finite numbers in [0, 1]. Drop or replace it (a NaN often comes from a 0/0 "
         "upstream).",
         strip=strip,
+        axis=axis,
     )
     scores = "scores or logits" if not normalize else "logits"
     checks.fail_where(
@@ -215,6 +242,7 @@ def check_probabilities(
         f"weights must be >= 0. If these are {scores}, pass `klkit.Logits({name})`; if "
         f"log-probabilities, `klkit.LogProbs({name})`.",
         strip=strip,
+        axis=axis,
     )
     total = xp.sum(x, axis=axis)
     if normalize:
@@ -240,7 +268,9 @@ def check_probabilities(
     )
 
 
-def _check_log_entries(x: Array, name: str, what: str, checks: Checks, strip: int) -> None:
+def _check_log_entries(
+    x: Array, name: str, what: str, checks: Checks, strip: int, axis: int
+) -> None:
     xp = checks.xp
     checks.fail_where(
         xp.isnan(x) | (x == xp.inf),
@@ -248,6 +278,7 @@ def _check_log_entries(x: Array, name: str, what: str, checks: Checks, strip: in
         f"`{name}` ({what}) has an entry {{value}}{{where}}; {what} must be finite "
         "numbers or -inf (probability 0).",
         strip=strip,
+        axis=axis,
     )
 
 
@@ -258,7 +289,7 @@ def check_logits(
     if not checks.active:
         return
     xp = checks.xp
-    _check_log_entries(x, name, "logits", checks, strip)
+    _check_log_entries(x, name, "logits", checks, strip, axis)
     top = xp.max(x, axis=axis)
     checks.fail_where(
         top == -xp.inf,
@@ -277,7 +308,7 @@ def check_log_probs(
     if not checks.active:
         return
     xp = checks.xp
-    _check_log_entries(x, name, "log-probabilities", checks, strip)
+    _check_log_entries(x, name, "log-probabilities", checks, strip, axis)
     n = x.shape[axis]
     tol = sum_tolerance(xp.finfo(x.dtype).eps, n)
     lse = _compat.logsumexp(x, axis=axis, keepdims=False, xp=xp)

@@ -1,0 +1,203 @@
+"""Every bad input gets a DistributionError (a ValueError) naming argument, place and fix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import klkit as kl
+
+GOOD = np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]])
+
+
+def _with(row: int, col: int, value: float) -> np.ndarray:
+    bad = GOOD.copy()
+    bad[row, col] = value
+    return bad
+
+
+def test_distribution_error_is_a_value_error():
+    assert issubclass(kl.DistributionError, ValueError)
+
+
+def test_negative_entry_names_argument_index_value_and_fix(eager_lib):
+    q = eager_lib.asarray(_with(1, 2, -0.2))
+    with pytest.raises(
+        kl.DistributionError, match=r"`q` has a negative entry -0\.2 at index \(1, 2\)"
+    ) as e:
+        kl.kl_divergence(eager_lib.asarray(GOOD), q)
+    assert "klkit.Logits(q)" in str(e.value)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_non_finite_entry(eager_lib, value):
+    p = eager_lib.asarray(_with(0, 1, value))
+    with pytest.raises(
+        kl.DistributionError, match=r"`p` has a non-finite entry .* at index \(0, 1\)"
+    ):
+        kl.entropy(p)
+
+
+def test_row_not_summing_to_one_names_row_sum_tolerance_and_fix(eager_lib):
+    p = eager_lib.asarray(_with(1, 0, 0.2))  # row 1 sums to 1.1
+    with pytest.raises(kl.DistributionError, match=r"`p` sums to 1\.1 in row 1, not 1") as e:
+        kl.cross_entropy(p, eager_lib.asarray(GOOD))
+    assert "tolerance 1.5e-08 for float64 with 3 outcomes" in str(e.value)
+    assert "normalize=True" in str(e.value)
+
+
+def test_float32_tolerance_is_sqrt_eps(eager_lib):
+    p = np.array([0.5, 0.5 + 1e-4], dtype=np.float32)  # within 3.5e-4: accepted
+    kl.entropy(eager_lib.asarray(p))
+    p = np.array([0.5, 0.5 + 1e-3], dtype=np.float32)
+    with pytest.raises(kl.DistributionError, match=r"tolerance 0\.00035 for float32"):
+        kl.entropy(eager_lib.asarray(p))
+
+
+def test_one_dimensional_sum_message_has_no_row():
+    with pytest.raises(kl.DistributionError, match=r"^`p` sums to 0\.5, not 1"):
+        kl.entropy([0.2, 0.3])
+
+
+def test_empty(eager_lib):
+    with pytest.raises(kl.DistributionError, match=r"`p` is empty: it has no outcomes"):
+        kl.entropy(eager_lib.asarray(np.zeros((2, 0))))
+
+
+def test_mismatched_lengths_do_not_broadcast(eager_lib):
+    with pytest.raises(kl.DistributionError, match=r"`p` has 3, `q` has 4 outcomes along axis=-1"):
+        kl.kl_divergence(eager_lib.asarray(GOOD), eager_lib.asarray(np.full((2, 4), 0.25)))
+    # a length of 1 along the axis is a mismatch too, not a broadcast
+    with pytest.raises(kl.DistributionError, match=r"`p` has 3, `q` has 1 outcomes"):
+        kl.kl_divergence(eager_lib.asarray(GOOD), eager_lib.asarray(np.ones((2, 1))))
+
+
+def test_batch_shapes_that_do_not_broadcast():
+    with pytest.raises(
+        kl.DistributionError, match=r"`p` has shape \(2, 3\) and `q` has shape \(4, 3\)"
+    ):
+        kl.kl_divergence(GOOD, np.full((4, 3), 1 / 3))
+
+
+def test_labels_out_of_range(eager_lib):
+    y = eager_lib.asarray(np.array([0, 3]))
+    with pytest.raises(
+        kl.DistributionError, match=r"`p` \(labels\) has class index 3 at index 1, outside 0\.\.2"
+    ):
+        kl.cross_entropy(kl.Labels(y), kl.Logits(eager_lib.asarray(GOOD)))
+    y = eager_lib.asarray(np.array([-1, 0]))
+    with pytest.raises(kl.DistributionError, match=r"class index -1 at index 0"):
+        kl.kl_divergence(kl.Labels(y), eager_lib.asarray(GOOD))
+
+
+def test_labels_must_be_integers():
+    with pytest.raises(
+        kl.DistributionError, match=r"`p` \(labels\) has dtype float64; labels must be integer"
+    ):
+        kl.cross_entropy(kl.Labels(np.array([0.0, 1.0])), GOOD)
+
+
+def test_non_numeric_and_complex():
+    with pytest.raises(kl.DistributionError, match=r"`p` is not numeric \(dtype <U3\)"):
+        kl.entropy(["0.5", "0.5"])
+    with pytest.raises(kl.DistributionError, match=r"`q` is complex"):
+        kl.kl_divergence([0.5, 0.5], np.array([0.5 + 0j, 0.5]))
+    with pytest.raises(
+        kl.DistributionError, match=r"`p` could not be read as a numeric array \(ragged"
+    ):
+        kl.entropy([[0.5, 0.5], [1.0]])
+
+
+def test_logits_nan_and_all_minus_inf(eager_lib):
+    z = eager_lib.asarray(np.array([[0.0, np.nan], [1.0, 2.0]]))
+    with pytest.raises(
+        kl.DistributionError, match=r"`q` \(logits\) has an entry nan at index \(0, 1\)"
+    ):
+        kl.cross_entropy(kl.Labels(eager_lib.asarray(np.array([0, 1]))), kl.Logits(z))
+    z = eager_lib.asarray(np.array([[0.0, 1.0], [-np.inf, -np.inf]]))
+    with pytest.raises(kl.DistributionError, match=r"`p` \(logits\) is -inf everywhere in row 1"):
+        kl.entropy(kl.Logits(z))
+
+
+def test_log_probs_must_be_normalised(eager_lib):
+    lp = eager_lib.asarray(np.log(np.array([0.5, 0.6])))
+    with pytest.raises(
+        kl.DistributionError, match=r"`p` \(log-probabilities\) has probabilities summing to 1\.1"
+    ) as e:
+        kl.entropy(kl.LogProbs(lp))
+    assert "klkit.Logits(p)" in str(e.value)
+
+
+def test_normalize_needs_a_positive_weight():
+    with pytest.raises(
+        kl.DistributionError, match=r"`p` sums to 0 in row 1, so it cannot be normalised"
+    ):
+        kl.entropy(np.array([[1, 2], [0, 0]]), normalize=True)
+
+
+@pytest.mark.parametrize("base", [0, 1, -2, float("inf"), float("nan"), "2", True])
+def test_bad_base_names_the_value(base):
+    with pytest.raises(
+        ValueError, match=r"`base` must be a positive finite number other than 1"
+    ) as e:
+        kl.entropy([0.5, 0.5], base=base)
+    assert str(e.value).endswith(f"got {base!r}")
+
+
+def test_bad_axis():
+    with pytest.raises(ValueError, match=r"`axis=2` is out of range for arrays with 2"):
+        kl.entropy(GOOD, axis=2)
+    with pytest.raises(TypeError, match=r"`axis` must be an int or None"):
+        kl.entropy(GOOD, axis=1.0)
+
+
+def test_two_array_libraries_name_both():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match=r"`p` is a torch array and `q` is a numpy array"):
+        kl.kl_divergence(torch.asarray(GOOD), GOOD)
+    jnp = pytest.importorskip("jax.numpy")
+    with pytest.raises(TypeError, match=r"`y` is a jax array and `y_hat` is a torch array"):
+        kl.binary_cross_entropy(jnp.asarray([1.0]), torch.asarray([0.5]))
+
+
+def test_bce_targets_and_predictions_in_unit_interval(eager_lib):
+    with pytest.raises(
+        kl.DistributionError, match=r"`y` has an entry 1\.5 at index 1 outside \[0, 1\]"
+    ):
+        kl.binary_cross_entropy(eager_lib.asarray([0.0, 1.5]), eager_lib.asarray([0.5, 0.5]))
+    with pytest.raises(
+        kl.DistributionError, match=r"`y_hat` has an entry 3 at index 0 .*Logits\(y_hat\)"
+    ):
+        kl.binary_cross_entropy(eager_lib.asarray([0.0, 1.0]), eager_lib.asarray([3.0, 0.5]))
+    with pytest.raises(
+        kl.DistributionError, match=r"`y_hat` \(logits\) has a non-finite entry nan"
+    ):
+        kl.binary_cross_entropy(eager_lib.asarray([0.0]), kl.Logits(eager_lib.asarray([np.nan])))
+
+
+def test_bce_refuses_labels_and_log_probs():
+    with pytest.raises(
+        TypeError, match=r"`y` was given as `klkit.Labels\(...\)`.*plain targets in \[0, 1\]"
+    ):
+        kl.binary_cross_entropy(kl.Labels(np.array([0, 1])), np.array([0.2, 0.7]))
+    with pytest.raises(TypeError, match=r"`y_hat` was given as `klkit.Labels"):
+        kl.binary_cross_entropy(np.array([0.0, 1.0]), kl.Labels(np.array([0, 1])))
+
+
+def test_validate_false_skips_checks_but_nan_propagates():
+    out = kl.kl_divergence([np.nan, 1.0], [0.5, 0.5], validate=False)
+    assert np.isnan(out)
+    out = kl.entropy([np.nan, 1.0], validate=False)
+    assert np.isnan(out)
+
+
+def test_explain_errors():
+    with pytest.raises(kl.DistributionError, match=r"explain compares one pair .* shape \(2, 3\)"):
+        kl.explain(GOOD, GOOD)
+    with pytest.raises(kl.DistributionError, match=r"`outcomes` has 2 names for 3 outcomes"):
+        kl.explain(GOOD[0], GOOD[1], outcomes=["a", "b"])
+    pd = pytest.importorskip("pandas")
+    a = pd.Series([0.5, 0.5], index=["x", "y"])
+    b = pd.Series([0.5, 0.5], index=["y", "x"])
+    with pytest.raises(kl.DistributionError, match=r"different indexes; klkit never aligns"):
+        kl.explain(a, b)
