@@ -23,8 +23,8 @@ __all__ = [
     "LN2",
     "DeferredCheck",
     "attach_deferred_checks",
-    "dask_blockwise",
     "can_defer_checks",
+    "dask_blockwise",
     "default_float",
     "deferred_check",
     "device_of",
@@ -255,9 +255,9 @@ def _run_block(
         offsets.insert(axis, 0)
     args = []
     for block, (wrapper, is_labels) in zip(blocks, wrappers, strict=True):
-        if is_labels and axis is not None:
-            block = np.squeeze(block, axis=axis)  # labels carry a size-1 outcome axis here
-        args.append(wrapper(block) if wrapper is not None else block)
+        # labels carry a size-1 outcome axis here
+        arr = np.squeeze(block, axis=axis) if is_labels and axis is not None else block
+        args.append(wrapper(arr) if wrapper is not None else arr)
     token = BLOCK.set((tuple(offsets), axis))
     try:
         extra = {} if axis is None else {"axis": axis}
@@ -296,7 +296,7 @@ def dask_blockwise(
     ]
     dtype = np.result_type(*floats) if floats else np.dtype(np.float64)
     if elementwise:
-        return da.map_blocks(
+        return da.map_blocks(  # type: ignore[no-untyped-call]
             _run_block,
             *raws,
             measure=measure,
@@ -317,11 +317,12 @@ def dask_blockwise(
         if lab:
             if r.ndim != ndim - 1:
                 return None
-            r = da.expand_dims(r, axis=ax)
+            aligned.append(da.expand_dims(r, axis=ax))
         elif r.ndim != ndim or len(r.chunks[ax]) != 1:
             return None
-        aligned.append(r)
-    return da.map_blocks(
+        else:
+            aligned.append(r)
+    return da.map_blocks(  # type: ignore[no-untyped-call]
         _run_block,
         *aligned,
         measure=measure,
