@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import inspect
+
+import klkit as kl
+
+PUBLIC = {
+    "Breakdown",
+    "DistributionError",
+    "Labels",
+    "LogProbs",
+    "Logits",
+    "__version__",
+    "binary_cross_entropy",
+    "cross_entropy",
+    "entropy",
+    "explain",
+    "js_distance",
+    "js_divergence",
+    "kl_divergence",
+}
+
+
+def test_all_is_complete_and_sorted():
+    assert set(kl.__all__) == PUBLIC
+    assert list(kl.__all__) == sorted(kl.__all__)
+    for name in kl.__all__:
+        assert hasattr(kl, name)
+
+
+def test_data_positional_options_keyword_only():
+    for fn in (kl.entropy, kl.cross_entropy, kl.kl_divergence, kl.js_divergence, kl.js_distance):
+        params = inspect.signature(fn).parameters
+        data = [n for n, p in params.items() if p.kind is p.POSITIONAL_OR_KEYWORD]
+        options = [n for n, p in params.items() if p.kind is p.KEYWORD_ONLY]
+        assert data in (["p"], ["p", "q"])
+        assert options == ["base", "axis", "keepdims", "normalize", "validate"]
+        assert params["axis"].default == -1 and params["base"].default is None
+    bce = inspect.signature(kl.binary_cross_entropy).parameters
+    assert [n for n, p in bce.items() if p.kind is p.KEYWORD_ONLY] == ["base", "validate"]
+    ex = inspect.signature(kl.explain).parameters
+    assert [n for n, p in ex.items() if p.kind is p.KEYWORD_ONLY] == [
+        "base",
+        "normalize",
+        "outcomes",
+    ]
+
+
+def test_every_public_function_has_an_example():
+    for name in kl.__all__:
+        obj = getattr(kl, name)
+        if (callable(obj) and not isinstance(obj, type)) or name in {
+            "Labels",
+            "Logits",
+            "LogProbs",
+        }:
+            assert ">>>" in (obj.__doc__ or ""), name
