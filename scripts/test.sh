@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The full test suite on a fresh machine: makes .venv, installs klkit with every
+# backend the tests cover (PyTorch's CPU build, JAX, Dask, array-api-strict), lints,
+# type-checks, runs the example, then pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+py=.venv/bin/python
+$py -m pip install -q --upgrade pip
+# exactly this version: the CPU build (an unpinned torch pulls a multi-GB CUDA build)
+$py -m pip install -q torch==2.13.0
+$py -m pip install -q -e ".[test,lint]"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy src
+$py examples/die.py > /dev/null
+KLKIT_TEST_BACKENDS=numpy,array_api_strict,torch,jax,dask .venv/bin/pytest
