@@ -35,7 +35,8 @@ def test_data_positional_options_keyword_only():
         options = [n for n, p in params.items() if p.kind is p.KEYWORD_ONLY]
         assert data in (["p"], ["p", "q"])
         assert options == ["base", "axis", "keepdims", "normalize", "validate"]
-        assert params["axis"].default == -1 and params["base"].default is None
+        assert params["axis"].default == -1
+        assert params["base"].default is None
     bce = inspect.signature(kl.binary_cross_entropy).parameters
     assert [n for n, p in bce.items() if p.kind is p.KEYWORD_ONLY] == ["base", "validate"]
     ex = inspect.signature(kl.explain).parameters
