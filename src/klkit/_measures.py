@@ -202,6 +202,89 @@ def _label_pair(prep: Prepared) -> bool:
     return p.kind == "labels" and q.kind != "labels"
 
 
+def _run(
+    measure: Any,
+    nats: Any,
+    args: dict[str, Any],
+    *,
+    base: float | None,
+    axis: int | None,
+    keepdims: bool,
+    normalize: bool,
+    validate: bool,
+    root: bool = False,
+) -> Any:
+    """Check options, prepare the arguments, compute ``nats(prep)`` and shape it.
+
+    Dask input with the outcome axis in one chunk runs ``measure`` block by block.
+    ``root``: return the square root of the result in the unit of ``base``.
+    """
+    log_base = check_base(base)
+    options = {"base": base, "normalize": normalize, "validate": validate}
+    blocks = _blockwise(measure, tuple(args.values()), axis=axis, keepdims=keepdims, **options)
+    if blocks is not None:
+        return blocks
+    prep = prepare(list(args.items()), axis=axis, normalize=normalize, validate=validate)
+    out = nats(prep)
+    if root:  # sqrt(JS / log b), as scipy's jensenshannon; gradient 0 where JS = 0
+        xp = prep.xp
+        if log_base is not None:
+            out = out / log_base
+        pos = out > 0
+        out = xp.where(pos, xp.sqrt(xp.where(pos, out, 1.0)), 0.0) + (out - out)
+        log_base = None
+    return _finish(out, prep, keepdims=keepdims, log_base=log_base)
+
+
+def _entropy_nats(prep: Prepared) -> Array:
+    xp = prep.xp
+    (d,) = prep.dists
+    if d.kind == "labels":  # a one-hot distribution has no uncertainty
+        out = xp.zeros(d.array.shape, dtype=prep.dtype, device=_compat.device_of(d.array))
+        out = xp.squeeze(out, axis=prep.axis) if prep.n_outcomes is not None else out
+    else:
+        prob, log = dense(d, prep)
+        out = xp.clip(_sum(entropy_terms(prob, log, xp=xp), prep), min=0.0)
+    return out
+
+
+def _cross_entropy_nats(prep: Prepared) -> Array:
+    xp = prep.xp
+    dp, dq = prep.dists
+    if dp.kind == dq.kind == "labels":
+        out = _labels_only(prep, equal=0.0, differ=xp.inf)
+    elif _label_pair(prep):
+        log_q_y, _ = _log_at_label(dq, dp.array, prep)
+        out = xp.squeeze(0.0 - log_q_y, axis=prep.axis)  # 0.0 - x: no -0.0
+    else:
+        prob_p, _ = dense(dp, prep)
+        prob_q, log_q = dense(dq, prep)
+        out = xp.clip(_sum(cross_entropy_terms(prob_p, prob_q, log_q, xp=xp), prep), min=0.0)
+    return out
+
+
+def _kl_nats(prep: Prepared) -> Array:
+    xp = prep.xp
+    dp, dq = prep.dists
+    if dp.kind == dq.kind == "labels":
+        out = _labels_only(prep, equal=0.0, differ=xp.inf)
+    elif _label_pair(prep):
+        log_q_y, q_y = _log_at_label(dq, dp.array, prep)
+        if q_y is None:  # q sums to 1 exactly: D = -log q[y]
+            out = xp.clip(-log_q_y, min=0.0)
+        else:  # terms at y and elsewhere, each >= 0: [-log q_y - 1 + q_y] + [S - q_y]
+            one = xp.ones_like(q_y)
+            total = 1.0 if prep.normalize else xp.sum(dq.array, axis=prep.axis, keepdims=True)
+            rest = xp.clip(total - q_y, min=0.0)
+            out = kl_terms(one, q_y, xp.zeros_like(q_y), log_q_y, xp=xp) + rest
+        out = xp.squeeze(out, axis=prep.axis)
+    else:
+        prob_p, log_p = dense(dp, prep)
+        prob_q, log_q = dense(dq, prep)
+        out = _sum(kl_terms(prob_p, prob_q, log_p, log_q, xp=xp), prep)
+    return out
+
+
 # --- public measures ------------------------------------------------------------------
 
 
@@ -271,28 +354,16 @@ def entropy(
     >>> float(kl.entropy([3, 1], normalize=True, base=2))
     0.8112781244591328
     """
-    log_base = check_base(base)
-    blocks = _blockwise(
+    return _run(
         entropy,
-        (p,),
+        _entropy_nats,
+        {"p": p},
+        base=base,
         axis=axis,
         keepdims=keepdims,
-        base=base,
         normalize=normalize,
         validate=validate,
     )
-    if blocks is not None:
-        return blocks
-    prep = prepare([("p", p)], axis=axis, normalize=normalize, validate=validate)
-    xp = prep.xp
-    (d,) = prep.dists
-    if d.kind == "labels":  # a one-hot distribution has no uncertainty
-        out = xp.zeros(d.array.shape, dtype=prep.dtype, device=_compat.device_of(d.array))
-        out = xp.squeeze(out, axis=prep.axis) if prep.n_outcomes is not None else out
-    else:
-        prob, log = dense(d, prep)
-        out = xp.clip(_sum(entropy_terms(prob, log, xp=xp), prep), min=0.0)
-    return _finish(out, prep, keepdims=keepdims, log_base=log_base)
 
 
 def cross_entropy(
@@ -358,31 +429,16 @@ def cross_entropy(
     >>> bool(np.isclose(h, -(fair * np.log2(loaded)).sum()))
     True
     """
-    log_base = check_base(base)
-    blocks = _blockwise(
+    return _run(
         cross_entropy,
-        (p, q),
+        _cross_entropy_nats,
+        {"p": p, "q": q},
+        base=base,
         axis=axis,
         keepdims=keepdims,
-        base=base,
         normalize=normalize,
         validate=validate,
     )
-    if blocks is not None:
-        return blocks
-    prep = prepare([("p", p), ("q", q)], axis=axis, normalize=normalize, validate=validate)
-    xp = prep.xp
-    dp, dq = prep.dists
-    if dp.kind == dq.kind == "labels":
-        out = _labels_only(prep, equal=0.0, differ=xp.inf)
-    elif _label_pair(prep):
-        log_q_y, _ = _log_at_label(dq, dp.array, prep)
-        out = xp.squeeze(0.0 - log_q_y, axis=prep.axis)  # 0.0 - x: no -0.0
-    else:
-        prob_p, _ = dense(dp, prep)
-        prob_q, log_q = dense(dq, prep)
-        out = xp.clip(_sum(cross_entropy_terms(prob_p, prob_q, log_q, xp=xp), prep), min=0.0)
-    return _finish(out, prep, keepdims=keepdims, log_base=log_base)
 
 
 def kl_divergence(
@@ -446,38 +502,16 @@ def kl_divergence(
     >>> round(float(kl.kl_divergence([0.5, 0.5], [1e-320, 1.0])), 12)
     367.720473264927
     """
-    log_base = check_base(base)
-    blocks = _blockwise(
+    return _run(
         kl_divergence,
-        (p, q),
+        _kl_nats,
+        {"p": p, "q": q},
+        base=base,
         axis=axis,
         keepdims=keepdims,
-        base=base,
         normalize=normalize,
         validate=validate,
     )
-    if blocks is not None:
-        return blocks
-    prep = prepare([("p", p), ("q", q)], axis=axis, normalize=normalize, validate=validate)
-    xp = prep.xp
-    dp, dq = prep.dists
-    if dp.kind == dq.kind == "labels":
-        out = _labels_only(prep, equal=0.0, differ=xp.inf)
-    elif _label_pair(prep):
-        log_q_y, q_y = _log_at_label(dq, dp.array, prep)
-        if q_y is None:  # q sums to 1 exactly: D = -log q[y]
-            out = xp.clip(-log_q_y, min=0.0)
-        else:  # terms at y and elsewhere, each >= 0: [-log q_y - 1 + q_y] + [S - q_y]
-            one = xp.ones_like(q_y)
-            total = 1.0 if prep.normalize else xp.sum(dq.array, axis=prep.axis, keepdims=True)
-            rest = xp.clip(total - q_y, min=0.0)
-            out = kl_terms(one, q_y, xp.zeros_like(q_y), log_q_y, xp=xp) + rest
-        out = xp.squeeze(out, axis=prep.axis)
-    else:
-        prob_p, log_p = dense(dp, prep)
-        prob_q, log_q = dense(dq, prep)
-        out = _sum(kl_terms(prob_p, prob_q, log_p, log_q, xp=xp), prep)
-    return _finish(out, prep, keepdims=keepdims, log_base=log_base)
 
 
 def _js_nats(prep: Prepared) -> Array:
@@ -539,20 +573,16 @@ def js_divergence(
     >>> bool(np.isclose(kl.js_divergence(p, q), ref))
     True
     """
-    log_base = check_base(base)
-    blocks = _blockwise(
+    return _run(
         js_divergence,
-        (p, q),
+        _js_nats,
+        {"p": p, "q": q},
+        base=base,
         axis=axis,
         keepdims=keepdims,
-        base=base,
         normalize=normalize,
         validate=validate,
     )
-    if blocks is not None:
-        return blocks
-    prep = prepare([("p", p), ("q", q)], axis=axis, normalize=normalize, validate=validate)
-    return _finish(_js_nats(prep), prep, keepdims=keepdims, log_base=log_base)
 
 
 def js_distance(
@@ -604,26 +634,17 @@ def js_distance(
     >>> bool(np.isclose(kl.js_distance(p, q), np.sqrt(kl.js_divergence(p, q))))
     True
     """
-    log_base = check_base(base)
-    blocks = _blockwise(
+    return _run(
         js_distance,
-        (p, q),
+        _js_nats,
+        {"p": p, "q": q},
+        base=base,
         axis=axis,
         keepdims=keepdims,
-        base=base,
         normalize=normalize,
         validate=validate,
+        root=True,
     )
-    if blocks is not None:
-        return blocks
-    prep = prepare([("p", p), ("q", q)], axis=axis, normalize=normalize, validate=validate)
-    xp = prep.xp
-    js = _js_nats(prep)
-    if log_base is not None:
-        js = js / log_base
-    pos = js > 0
-    out = xp.where(pos, xp.sqrt(xp.where(pos, js, 1.0)), 0.0) + (js - js)
-    return _finish(out, prep, keepdims=keepdims, log_base=None)
 
 
 # --- binary cross-entropy ---------------------------------------------------------------
