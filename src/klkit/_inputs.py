@@ -102,8 +102,7 @@ class Dist:
     """One prepared argument.
 
     ``array`` has ``ndim`` dimensions (padded on the left); for labels the class axis
-    has length 1. ``n_classes`` is the number of outcomes along the axis (None for
-    labels compared only with labels).
+    has length 1 (the number of outcomes is ``Prepared.n_outcomes``).
     """
 
     name: str

@@ -207,7 +207,7 @@ class Checks:
 # --- checks of one argument ---------------------------------------------------------
 
 
-def _dtype_name(xp: Namespace, x: Array) -> str:
+def _dtype_name(x: Array) -> str:
     return str(x.dtype).removeprefix("torch.").removeprefix("array_api_strict.")
 
 
@@ -261,7 +261,7 @@ def check_probabilities(
         xp.abs(total - 1) > tol,
         total,
         f"`{name}` sums to {{value:.10g}}{{where}}, not 1 (tolerance {tol:.2g} for "
-        f"{_dtype_name(xp, x)} with {n} outcomes). Pass normalize=True to rescale "
+        f"{_dtype_name(x)} with {n} outcomes). Pass normalize=True to rescale "
         f"counts or weights, or `klkit.Logits({name})` if these are scores.",
         kind="row",
         strip=row_strip,
