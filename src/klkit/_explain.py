@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import math
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +15,7 @@ from klkit._inputs import Labels, Logits, LogProbs, dense, prepare
 from klkit._measures import cross_entropy_terms, entropy_terms, kl_terms
 from klkit._validation import DistributionError, check_base
 
-__all__ = ["Breakdown", "explain", "unit_name"]
+__all__ = ["COLUMNS", "Breakdown", "explain", "unit_name"]
 
 _Float = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -97,23 +99,130 @@ class Breakdown:
             )
         ]
 
-    def __str__(self) -> str:
-        header = ("outcome", "P", "Q", "-log Q", "-P log Q", "P log(P/Q)")
-        body = [(r[0], *(_fmt(v) for v in r[1:])) for r in self.rows()]
-        widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
-        lines = [f"Breakdown of H(P), H(P,Q) and D(P||Q) in {self.unit}"]
-        for row in [header, *body]:
-            cells = [row[0].ljust(widths[0])]
-            cells += [cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True)]
-            lines.append("  ".join(cells))
-        h, ce, kl = (_fmt(v) for v in (self.entropy, self.cross_entropy, self.kl_divergence))
-        lines += [
+    def summary(self) -> str:
+        """Say in words where D(P||Q) comes from.
+
+        Names the outcomes with the largest positive terms (P above Q) and those with
+        negative terms (Q above P); when the KL is infinite, names the outcomes that
+        make it so (P > 0 where Q = 0) and what to do about it.
+        """
+        unit = self.unit
+        if math.isinf(self.kl_divergence):
+            culprits = [
+                (name, p)
+                for name, p, q in zip(self.outcomes, self.p, self.q, strict=True)
+                if p > 0 and q == 0
+            ]
+            which = _join([f"{name} (where P = {p:.3g})" for name, p in culprits])
+            return (
+                f"D(P||Q) is infinite because Q gives probability 0 to "
+                f"{_outcomes_word(len(culprits))} {which}, which P says can happen: a "
+                "prediction that rules out what happens pays infinite information. Give "
+                "Q some probability there (smooth it: add a pseudo-count before "
+                "normalizing, or mix in a little of the uniform distribution), or compare "
+                "with the JS divergence, which is always finite."
+            )
+        if self.kl_divergence == 0:
+            return (
+                "P and Q are the same distribution: every term is 0, so D(P||Q) = 0 and "
+                "H(P,Q) = H(P)."
+            )
+        terms = self.kl_terms
+        order = np.argsort(-terms, kind="stable")
+        positive = [int(i) for i in order if terms[i] > 0]
+        negative = [int(i) for i in np.argsort(terms, kind="stable") if terms[i] < 0]
+        top = [i for i in positive if terms[i] >= terms[positive[min(2, len(positive) - 1)]]]
+        sentences = [
+            f"The largest contributions to D(P||Q) = {self.kl_divergence:.3g} {unit} come "
+            f"from {self._groups(top)}, where P is above Q: the prediction underrates "
+            f"{'it' if len(top) == 1 else 'them'}."
+        ]
+        if negative:
+            total = float(terms[negative].sum())
+            names = [self.outcomes[i] for i in negative[:3]]
+            if len(negative) > 3:
+                names.append(f"{len(negative) - 3} more")
+            one = len(negative) == 1
+            sentences.append(
+                f"{_outcomes_word(len(negative)).capitalize()} {_join(names)} "
+                f"{'has a negative term' if one else 'have negative terms'}, "
+                f"{total:.3g} {unit}{'' if one else ' in all'}: Q overrates "
+                f"{'it' if one else 'them'}. Positive terms always outweigh negative ones, "
+                "so D(P||Q) stays >= 0."
+            )
+        return " ".join(sentences)
+
+    def _groups(self, indices: list[int]) -> str:
+        """'outcomes 1, 2 and 3 (+0.123 bits each) and outcome 6 (+0.05 bits)'."""
+        groups: list[list[int]] = []
+        for i in indices:
+            if groups and math.isclose(self.kl_terms[i], self.kl_terms[groups[-1][0]]):
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        parts = []
+        for group in groups:
+            shown = [self.outcomes[i] for i in group[:6]]
+            names = _join(shown + ([f"{len(group) - 6} more"] if len(group) > 6 else []))
+            each = " each" if len(group) > 1 else ""
+            value = f"{self.kl_terms[group[0]]:+.3g} {self.unit}{each}"
+            parts.append(f"{_outcomes_word(len(group))} {names} ({value})")
+        return _join(parts)
+
+    def _totals(self, digits: int = 6) -> list[str]:
+        """Return the H(P), H(P,Q), D(P||Q) lines and the identity, to ``digits`` digits."""
+        h, ce, kl = (
+            f"{v:.{digits}g}" for v in (self.entropy, self.cross_entropy, self.kl_divergence)
+        )
+        return [
             f"H(P)    = {h} {self.unit}  (entropy of the target P)",
             f"H(P,Q)  = {ce} {self.unit}  (cross-entropy: coding P with Q's code)",
             f"D(P||Q) = {kl} {self.unit}  (KL divergence: sum of the last column)",
             f"H(P,Q) = H(P) + D(P||Q):  {ce} = {h} + {kl}",
         ]
+
+    def __str__(self) -> str:
+        body = [(r[0], *(_fmt(v) for v in r[1:])) for r in self.rows()]
+        widths = [max(len(row[i]) for row in [COLUMNS, *body]) for i in range(len(COLUMNS))]
+        lines = [f"Breakdown of H(P), H(P,Q) and D(P||Q) in {self.unit}"]
+        for row in [COLUMNS, *body]:
+            cells = [row[0].ljust(widths[0])]
+            cells += [cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True)]
+            lines.append("  ".join(cells))
+        lines += self._totals()
+        lines += textwrap.wrap(self.summary(), width=88)
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """Render the table of ``str()`` as HTML, for Jupyter."""
+        esc = html.escape
+        head = "".join(f"<th>{esc(c)}</th>" for c in COLUMNS)
+        body = "".join(
+            f"<tr><th>{esc(r[0])}</th>"
+            + "".join(f'<td style="text-align:right">{_fmt(v)}</td>' for v in r[1:])
+            + "</tr>"
+            for r in self.rows()
+        )
+        totals = "<br>".join(esc(line) for line in self._totals())
+        return (
+            '<div class="klkit-breakdown"><table>'
+            f"<caption>Breakdown of H(P), H(P,Q) and D(P||Q) in {esc(self.unit)}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            f"<p><code>{totals}</code></p><p>{esc(self.summary())}</p></div>"
+        )
+
+
+COLUMNS = ("outcome", "P", "Q", "-log Q", "-P log Q", "P log(P/Q)")
+"""Column headings of :meth:`Breakdown.rows`."""
+
+
+def _join(items: list[str]) -> str:
+    """Join names as 'a', 'a and b' or 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _outcomes_word(n: int) -> str:
+    return "outcome" if n == 1 else "outcomes"
 
 
 def _is_series(x: object) -> bool:
@@ -180,6 +289,10 @@ def explain(
     1        0.166667  0.1  3.32193  0.553655    0.122828
     ...
     H(P,Q) = H(P) + D(P||Q):  2.93494 = 2.58496 + 0.349978
+    The largest contributions to D(P||Q) = 0.35 bits come from outcomes 1, 2, 3, 4 and 5
+    (+0.123 bits each), where P is above Q: the prediction underrates them. Outcome 6 has a
+    negative term, -0.264 bits: Q overrates it. Positive terms always outweigh negative
+    ones, so D(P||Q) stays >= 0.
     """
     log_base = check_base(base)
     p, p_index = _unwrap_series(p)
