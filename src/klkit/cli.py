@@ -1,0 +1,839 @@
+"""klkit's command line: ``klkit entropy | cross-entropy | kl | js | bce | explain | plot | demo``.
+
+A Typer app: it reads arguments (:mod:`klkit._io`), calls the public API and renders
+the results with Rich. ``import klkit`` never imports it. User mistakes print one line
+to stderr and exit with status 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+import math
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+import klkit as kl
+from klkit._explain import COLUMNS, unit_name
+from klkit._io import InputError, Table, parse_names, parse_number, read_argument
+from klkit._validation import check_base
+
+__all__ = ["app", "main"]
+
+USER_ERROR = 2
+"""Exit status for bad input: a malformed number, a missing file, an invalid distribution."""
+
+app = typer.Typer(
+    name="klkit",
+    help=(
+        "Entropy, cross-entropy, KL and Jensen-Shannon divergence from the shell. "
+        "P is the target (y_true), Q the prediction (y_pred). Distributions are given "
+        "inline (0.2,0.8 or 1/6,5/6), as files (.csv[:column], .npy, .json, .txt) or "
+        "as - for standard input."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_out = Console(highlight=False)
+
+_P = ParamSpec("_P")
+
+# --- options shared by the commands -------------------------------------------------
+
+PArg = Annotated[
+    str, typer.Argument(help="The target distribution P (y_true).", show_default=False)
+]
+QArg = Annotated[
+    str, typer.Argument(help="The prediction Q (y_pred), compared with P.", show_default=False)
+]
+Base = Annotated[
+    str,
+    typer.Option(
+        "--base", help="Logarithm base: a number, e, or a unit: bits (2), nats (e), bans (10)."
+    ),
+]
+Axis = Annotated[
+    int | None,
+    typer.Option(
+        help="For a 2-D input (a batch): the axis of the outcomes. 1: one distribution "
+        "per row; 0: one per column."
+    ),
+]
+Normalize = Annotated[
+    bool, typer.Option("--normalize", help="Rescale counts or weights to sum to 1.")
+]
+LogitsFlag = Annotated[
+    bool,
+    typer.Option(
+        "--logits",
+        help="The inputs are logits (or log-probabilities), read through a softmax.",
+    ),
+]
+QLogits = Annotated[
+    bool,
+    typer.Option(
+        "--q-logits",
+        help="Only Q holds logits; P stays probabilities (the classifier-loss setup).",
+    ),
+]
+Json = Annotated[
+    bool,
+    typer.Option("--json", help="Print one JSON object, keyed as in the Python API, plus unit."),
+]
+Precision = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        max=17,
+        help="Significant digits (default: 6 in tables, all in --json).",
+        show_default=False,
+    ),
+]
+Outcomes = Annotated[
+    str | None,
+    typer.Option(help="Names of the outcomes, comma-separated: a,b,c.", show_default=False),
+]
+Debug = Annotated[bool, typer.Option("--debug", help="Show the Python traceback of an error.")]
+
+_MEASURE_SETTINGS = {"ignore_unknown_options": True}  # let -1.5,2 through as numbers
+
+
+class _UserError(Exception):
+    """A mistake in the command line; the message is the whole explanation."""
+
+
+# --- error handling -------------------------------------------------------------------
+
+# The core's messages name Python arguments and keywords; on the command line the same
+# fixes are flags.
+_API_TO_CLI: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(r"pass `klkit\.Logits\(\w+\)`; if log-probabilities, `klkit\.LogProbs\(\w+\)`"),
+        "pass --logits (log-probabilities work too)",
+    ),
+    (re.compile(r"`klkit\.(?:Logits|LogProbs)\(\w+\)`"), "--logits"),
+    (re.compile(r"[Pp]ass normalize=True"), "Pass --normalize"),
+    (re.compile(r"normalize=True"), "--normalize"),
+    (re.compile(r" along axis=-?\d+"), ""),
+    (re.compile(r"`(p|q|y|y_hat)`"), r"\1"),
+    (re.compile(r"`outcomes`"), "--outcomes"),
+]
+_CLI_NAMES = {"p": "P", "q": "Q", "y": "Y", "y_hat": "Y_HAT"}
+
+
+def _cli_words(message: str) -> str:
+    """Rewrite a core error message in command-line terms (flags, argument names)."""
+    for pattern, replacement in _API_TO_CLI:
+        message = pattern.sub(replacement, message)
+    message = re.sub(
+        r"(?<![\w-])(p|q|y|y_hat)(?= (?:has|is|sums|and|gives|\(labels\)))",
+        lambda m: _CLI_NAMES[m.group(1)],
+        message,
+    )
+    return " ".join(message.split())
+
+
+def _fail(command: str, message: str, status: int = USER_ERROR) -> typer.Exit:
+    typer.echo(f"klkit {command}: error: {' '.join(message.split())}", err=True)
+    return typer.Exit(status)
+
+
+def _command(
+    name: str, *, examples: list[str], **settings: Any
+) -> Callable[[Callable[_P, None]], Callable[_P, None]]:
+    """Register a command whose user errors print one line and exit with status 2."""
+    epilog = "Examples:\n\n" + "\n\n".join(f"  {e}" for e in examples)
+
+    def register(fn: Callable[_P, None]) -> Callable[_P, None]:
+        @functools.wraps(fn)
+        def run(*args: _P.args, **kwargs: _P.kwargs) -> None:
+            try:
+                fn(*args, **kwargs)
+            except typer.Exit:
+                raise
+            except Exception as e:
+                if kwargs.get("debug"):
+                    raise
+                if isinstance(e, _UserError | InputError):
+                    raise _fail(name, str(e)) from None
+                if isinstance(e, kl.DistributionError):
+                    raise _fail(name, _cli_words(str(e))) from None
+                if isinstance(e, ModuleNotFoundError) and "klkit[" in str(e):
+                    raise _fail(name, str(e), status=1) from None
+                raise _fail(
+                    name,
+                    f"internal error ({type(e).__name__}: {e}); please report it, with the "
+                    "output of the same command run with --debug",
+                    status=1,
+                ) from None
+
+        app.command(name, epilog=epilog, context_settings=settings)(run)
+        return run
+
+    return register
+
+
+def _unknown_option(token: str, ctx: typer.Context | None) -> str | None:
+    """Say 'no such option' for a stray ``--flag`` (None for numbers like -1.5 or -inf)."""
+    if not re.match(r"--?[A-Za-z]", token) or re.fullmatch(r"-(inf|infinity|nan)", token.lower()):
+        return None
+    known = sorted({o for prm in ctx.command.params for o in prm.opts}) if ctx else []
+    flag = token.split("=", maxsplit=1)[0]
+    if flag in known:
+        return None
+    close = difflib.get_close_matches(flag, known, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    command = ctx.command_path if ctx else "klkit"
+    return f"no such option {flag!r}{hint}; run '{command} --help' for the options."
+
+
+# --- reading and shaping the inputs ---------------------------------------------------
+
+_UNITS: dict[str, float | None] = {
+    "e": None,
+    "nat": None,
+    "nats": None,
+    "bit": 2.0,
+    "bits": 2.0,
+    "ban": 10.0,
+    "bans": 10.0,
+    "dit": 10.0,
+    "dits": 10.0,
+    "hartley": 10.0,
+    "hartleys": 10.0,
+}
+
+
+def _parse_base(text: str) -> float | None:
+    key = text.strip().lower()
+    if key in _UNITS:
+        return _UNITS[key]
+    try:
+        value = parse_number(key)
+        check_base(value)
+    except ValueError:
+        msg = (
+            f"--base: {text!r} is not a valid base; use a positive number other than 1 "
+            "(2, 10, 1.5), e, or a unit: bits, nats, bans."
+        )
+        raise _UserError(msg) from None
+    return value
+
+
+class _Reader:
+    """Read positional arguments; only one of them may be standard input."""
+
+    def __init__(self, ctx: typer.Context) -> None:
+        self.ctx = ctx
+        self.stdin_taken_by: str | None = None
+
+    def __call__(self, arg: str, name: str) -> Table:
+        unknown = _unknown_option(arg, self.ctx)
+        if unknown:
+            raise _UserError(unknown)
+        if arg == "-":
+            if self.stdin_taken_by:
+                msg = (
+                    f"{name}: standard input ('-') is already read for {self.stdin_taken_by}; "
+                    f"give {name} inline or as a file."
+                )
+                raise _UserError(msg)
+            self.stdin_taken_by = name
+        return read_argument(arg, name=name, stdin=sys.stdin)
+
+
+def _logit_names(*, normalize: bool, logits: bool, q_logits: bool = False) -> frozenset[str]:
+    """Name the arguments read as logits: all with --logits, Q alone with --q-logits."""
+    if normalize and logits:
+        msg = (
+            "--normalize and --logits do not go together: logits are normalised by the "
+            "softmax. Drop one of them (--q-logits with --normalize reads counts for P)."
+        )
+        raise _UserError(msg)
+    return frozenset({"P", "Q"}) if logits else frozenset({"Q"}) if q_logits else frozenset()
+
+
+def _outcome_axis(tables: dict[str, Table], axis: int | None) -> int | None:
+    """Check --axis against the inputs; None when every input is one distribution."""
+    ndim = max(t.values.ndim for t in tables.values())
+    if ndim > 2:
+        name = next(n for n, t in tables.items() if t.values.ndim > 2)
+        msg = (
+            f"{name} has {tables[name].values.ndim} dimensions; the command line reads one "
+            "distribution (1-D) or a batch (2-D, with --axis)."
+        )
+        raise _UserError(msg)
+    if ndim == 2 and axis is None:
+        name = next(n for n, t in tables.items() if t.values.ndim == 2)
+        rows, cols = tables[name].values.shape
+        msg = (
+            f"{name} is a batch: a table of {rows} rows and {cols} columns. Pass --axis 1 "
+            "for one distribution per row or --axis 0 for one per column (or pick one CSV "
+            "column with FILE.csv:NAME)."
+        )
+        raise _UserError(msg)
+    if axis is not None and not -ndim <= axis < ndim:
+        allowed = "0 (or leave it out)" if ndim == 1 else "0 or 1"
+        msg = f"--axis: {axis} is out of range for {ndim}-D input; use {allowed}."
+        raise _UserError(msg)
+    return None if axis is None else axis % ndim
+
+
+def _arrays(tables: dict[str, Table], axis: int | None) -> list[Any]:
+    """Return the values, a 1-D distribution laid along the outcome axis of a batch."""
+    arrays = []
+    for t in tables.values():
+        values = t.values
+        if axis == 0 and values.ndim == 1 and any(o.values.ndim == 2 for o in tables.values()):
+            values = values[:, None]
+        arrays.append(values)
+    return arrays
+
+
+def _entry_names(tables: dict[str, Table], axis: int) -> tuple[str, ...] | None:
+    """Names of the distributions in a batch: the names along the other axis."""
+    for t in tables.values():
+        if t.values.ndim == 2 and t.names(1 - axis):
+            return t.names(1 - axis)
+    return None
+
+
+# --- rendering --------------------------------------------------------------------------
+
+
+def _fmt(value: float, precision: int | None) -> str:
+    return f"{value:.{precision or 6}g}"
+
+
+def _rounded(value: Any, precision: int | None) -> Any:
+    """Floats for JSON (lists stay nested), rounded only when --precision was given."""
+    if isinstance(value, list):
+        return [_rounded(v, precision) for v in value]
+    value = float(value)
+    return (
+        value if precision is None or not math.isfinite(value) else float(f"{value:.{precision}g}")
+    )
+
+
+def _print_json(data: dict[str, Any], precision: int | None) -> None:
+    typer.echo(
+        json.dumps(
+            {k: _rounded(v, precision) if k not in _TEXT_KEYS else v for k, v in data.items()}
+        )
+    )
+
+
+_TEXT_KEYS = {"unit", "outcomes", "names", "summary", "base"}
+
+
+def _run_measure(
+    ctx: typer.Context,
+    measure: Callable[..., Any],
+    key: str,
+    label: str,
+    args: dict[str, str],
+    *,
+    base: str,
+    axis: int | None,
+    normalize: bool,
+    logit_names: frozenset[str],
+    as_json: bool,
+    precision: int | None,
+) -> None:
+    log_base = _parse_base(base)
+    read = _Reader(ctx)
+    tables = {name: read(arg, name) for name, arg in args.items()}
+    outcome_axis = _outcome_axis(tables, axis)
+    arrays = _arrays(tables, outcome_axis)
+    dists = [
+        kl.Logits(a) if name in logit_names else a for name, a in zip(tables, arrays, strict=True)
+    ]
+    value = np.asarray(
+        measure(
+            *dists,
+            base=log_base,
+            axis=-1 if outcome_axis is None else outcome_axis,
+            normalize=normalize,
+        )
+    )
+    unit = unit_name(log_base)
+    names = _entry_names(tables, outcome_axis) if outcome_axis is not None else None
+    if as_json:
+        data: dict[str, Any] = {key: value.tolist(), "unit": unit}
+        if names:
+            data["names"] = list(names)
+        _print_json(data, precision)
+        return
+    if value.ndim == 0:
+        _out.print(f"{label} = {_fmt(float(value), precision)} {unit}")
+        return
+    _out.print(f"{label} in {unit}, one value per distribution:")
+    table = RichTable()
+    table.add_column("column" if outcome_axis == 0 else "row")
+    table.add_column(label, justify="right")
+    for i, v in enumerate(value.tolist()):
+        table.add_row(names[i] if names else str(i), _fmt(v, precision))
+    _out.print(table)
+
+
+# --- the measures -----------------------------------------------------------------------
+
+
+@_command(
+    "entropy",
+    examples=[
+        "klkit entropy 1/6,1/6,1/6,1/6,1/6,1/6 --base bits",
+        "klkit entropy 3,1,0 --normalize",
+    ],
+    **_MEASURE_SETTINGS,
+)
+def entropy(
+    ctx: typer.Context,
+    p: PArg,
+    base: Base = "e",
+    axis: Axis = None,
+    normalize: Normalize = False,
+    logits: LogitsFlag = False,
+    as_json: Json = False,
+    precision: Precision = None,
+    debug: Debug = False,
+) -> None:
+    """Entropy H(P) = -sum P log P: the information in P itself."""
+    _run_measure(
+        ctx,
+        kl.entropy,
+        "entropy",
+        "H(P)",
+        {"P": p},
+        base=base,
+        axis=axis,
+        normalize=normalize,
+        logit_names=_logit_names(normalize=normalize, logits=logits),
+        as_json=as_json,
+        precision=precision,
+    )
+
+
+@_command(
+    "cross-entropy",
+    examples=[
+        "klkit cross-entropy 1/6,1/6,1/6,1/6,1/6,1/6 0.1,0.1,0.1,0.1,0.1,0.5 --base bits",
+        "klkit cross-entropy 0,0,1 2.0,0.5,-1 --q-logits",
+    ],
+    **_MEASURE_SETTINGS,
+)
+def cross_entropy(
+    ctx: typer.Context,
+    p: PArg,
+    q: QArg,
+    base: Base = "e",
+    axis: Axis = None,
+    normalize: Normalize = False,
+    logits: LogitsFlag = False,
+    q_logits: QLogits = False,
+    as_json: Json = False,
+    precision: Precision = None,
+    debug: Debug = False,
+) -> None:
+    """Cross-entropy H(P,Q) = -sum P log Q: the cost of predicting P with Q."""
+    _run_measure(
+        ctx,
+        kl.cross_entropy,
+        "cross_entropy",
+        "H(P,Q)",
+        {"P": p, "Q": q},
+        base=base,
+        axis=axis,
+        normalize=normalize,
+        logit_names=_logit_names(normalize=normalize, logits=logits, q_logits=q_logits),
+        as_json=as_json,
+        precision=precision,
+    )
+
+
+@_command(
+    "kl",
+    examples=[
+        "klkit kl 1/6,1/6,1/6,1/6,1/6,1/6 0.1,0.1,0.1,0.1,0.1,0.5 --base bits",
+        "klkit kl 0.2,0.8 0.5,0.5 --json",
+    ],
+    **_MEASURE_SETTINGS,
+)
+def kl_divergence(
+    ctx: typer.Context,
+    p: PArg,
+    q: QArg,
+    base: Base = "e",
+    axis: Axis = None,
+    normalize: Normalize = False,
+    logits: LogitsFlag = False,
+    q_logits: QLogits = False,
+    as_json: Json = False,
+    precision: Precision = None,
+    debug: Debug = False,
+) -> None:
+    """KL divergence D(P||Q) = sum P log(P/Q) = H(P,Q) - H(P): the extra cost of Q.
+
+    Never negative; 0 only when Q = P; infinite when Q = 0 where P > 0.
+    """
+    _run_measure(
+        ctx,
+        kl.kl_divergence,
+        "kl_divergence",
+        "D(P||Q)",
+        {"P": p, "Q": q},
+        base=base,
+        axis=axis,
+        normalize=normalize,
+        logit_names=_logit_names(normalize=normalize, logits=logits, q_logits=q_logits),
+        as_json=as_json,
+        precision=precision,
+    )
+
+
+@_command(
+    "js",
+    examples=["klkit js 0.2,0.8 0.5,0.5 --base bits", "klkit js 1,0 0,1 --base bits"],
+    **_MEASURE_SETTINGS,
+)
+def js_divergence(
+    ctx: typer.Context,
+    p: PArg,
+    q: QArg,
+    base: Base = "e",
+    axis: Axis = None,
+    normalize: Normalize = False,
+    logits: LogitsFlag = False,
+    q_logits: QLogits = False,
+    as_json: Json = False,
+    precision: Precision = None,
+    debug: Debug = False,
+) -> None:
+    """Jensen-Shannon divergence: symmetric, always finite, between 0 and log 2 (1 bit)."""
+    _run_measure(
+        ctx,
+        kl.js_divergence,
+        "js_divergence",
+        "JS(P,Q)",
+        {"P": p, "Q": q},
+        base=base,
+        axis=axis,
+        normalize=normalize,
+        logit_names=_logit_names(normalize=normalize, logits=logits, q_logits=q_logits),
+        as_json=as_json,
+        precision=precision,
+    )
+
+
+@_command(
+    "bce",
+    examples=["klkit bce 1,0,1 0.9,0.2,0.6", "klkit bce 1,0 2.5,-1 --logits --json"],
+    **_MEASURE_SETTINGS,
+)
+def bce(
+    ctx: typer.Context,
+    y: Annotated[str, typer.Argument(help="Targets in [0, 1] (labels 0/1 or soft).")],
+    y_hat: Annotated[
+        str, typer.Argument(help="Predicted probabilities of 1 (or log-odds with --logits).")
+    ],
+    base: Base = "e",
+    logits: Annotated[
+        bool, typer.Option("--logits", help="Y_HAT holds logits (log-odds), read via a sigmoid.")
+    ] = False,
+    as_json: Json = False,
+    precision: Precision = None,
+    debug: Debug = False,
+) -> None:
+    """Binary cross-entropy -y log y_hat - (1-y) log(1-y_hat), per element, and its mean.
+
+    0 when the prediction matches a 0/1 target, infinite when it is certainly wrong.
+    """
+    log_base = _parse_base(base)
+    read = _Reader(ctx)
+    tables = {"Y": read(y, "Y"), "Y_HAT": read(y_hat, "Y_HAT")}
+    ty, th = tables["Y"].values, tables["Y_HAT"].values
+    value = np.asarray(kl.binary_cross_entropy(ty, kl.Logits(th) if logits else th, base=log_base))
+    mean = float(np.mean(value))
+    unit = unit_name(log_base)
+    if as_json:
+        _print_json({"binary_cross_entropy": value.tolist(), "mean": mean, "unit": unit}, precision)
+        return
+    ty, th = np.broadcast_arrays(ty, th)
+    _out.print(f"Binary cross-entropy in {unit}, per element:")
+    table = RichTable()
+    for heading in ("index", "Y", "logit" if logits else "Y_HAT", "BCE"):
+        table.add_column(heading, justify="left" if heading == "index" else "right")
+    for index in np.ndindex(value.shape):
+        where = ", ".join(str(i) for i in index)
+        table.add_row(where, *(_fmt(float(a[index]), precision) for a in (ty, th, value)))
+    _out.print(table)
+    _out.print(f"mean = {_fmt(mean, precision)} {unit}")
+
+
+# --- explain, plot, demo ------------------------------------------------------------------
+
+
+def _breakdown(
+    ctx: typer.Context,
+    p: str,
+    q: str,
+    *,
+    base: str,
+    normalize: bool,
+    logit_names: frozenset[str],
+    outcomes: str | None,
+) -> kl.Breakdown:
+    log_base = _parse_base(base)
+    read = _Reader(ctx)
+    tables = {"P": read(p, "P"), "Q": read(q, "Q")}
+    for name, t in tables.items():
+        if t.values.ndim != 1:
+            msg = (
+                f"{name} is a {t.values.ndim}-D table of shape {t.values.shape}, but this "
+                "compares one pair of distributions; pick one CSV column with FILE.csv:NAME, "
+                "or one row."
+            )
+            raise _UserError(msg)
+    names = parse_names(outcomes, option="--outcomes") if outcomes else None
+    if names is None:
+        given = [t.row_names for t in tables.values() if t.row_names]
+        if len(given) == 2 and given[0] != given[1]:
+            msg = (
+                f"P and Q name their outcomes differently ({', '.join(given[0])} vs "
+                f"{', '.join(given[1])}); klkit never aligns them silently. Put them in the "
+                "same order, or name them with --outcomes."
+            )
+            raise _UserError(msg)
+        names = given[0] if given else None
+    p_val, q_val = (
+        kl.Logits(t.values) if name in logit_names else t.values for name, t in tables.items()
+    )
+    return kl.explain(p_val, q_val, base=log_base, normalize=normalize, outcomes=names)
+
+
+def _print_breakdown(b: kl.Breakdown, precision: int | None) -> None:
+    _out.print(f"Breakdown of H(P), H(P,Q) and D(P||Q) in {b.unit}:")
+    table = RichTable()
+    for i, heading in enumerate(COLUMNS):
+        table.add_column(heading, justify="left" if i == 0 else "right")
+    for row in b.rows():
+        table.add_row(row[0], *(_fmt(v, precision) for v in row[1:]))
+    _out.print(table)
+    for line in b._totals(precision or 6):
+        _out.print(line)
+    _out.print(b.summary())
+
+
+def _breakdown_json(b: kl.Breakdown) -> dict[str, Any]:
+    return {
+        "entropy": b.entropy,
+        "cross_entropy": b.cross_entropy,
+        "kl_divergence": b.kl_divergence,
+        "entropy_terms": b.entropy_terms.tolist(),
+        "cross_entropy_terms": b.cross_entropy_terms.tolist(),
+        "kl_terms": b.kl_terms.tolist(),
+        "surprisal": b.surprisal.tolist(),
+        "p": b.p.tolist(),
+        "q": b.q.tolist(),
+        "base": b.base,
+        "unit": b.unit,
+        "outcomes": list(b.outcomes),
+        "summary": b.summary(),
+    }
+
+
+@_command(
+    "explain",
+    examples=[
+        "klkit explain 1/6,1/6,1/6,1/6,1/6,1/6 0.1,0.1,0.1,0.1,0.1,0.5 --base bits",
+        "klkit explain 0.2,0.3,0.5 0.3,0.3,0.4 --outcomes rain,cloud,sun --json",
+    ],
+    **_MEASURE_SETTINGS,
+)
+def explain(
+    ctx: typer.Context,
+    p: PArg,
+    q: QArg,
+    base: Base = "e",
+    normalize: Normalize = False,
+    logits: LogitsFlag = False,
+    q_logits: QLogits = False,
+    outcomes: Outcomes = None,
+    as_json: Json = False,
+    precision: Precision = None,
+    debug: Debug = False,
+) -> None:
+    """Per outcome: P, Q, -log Q, -P log Q and P log(P/Q); then H(P), H(P,Q), D(P||Q).
+
+    Shows H(P,Q) = H(P) + D(P||Q) with the numbers, and says which outcomes make the KL
+    (and what to do when it is infinite). Outcomes are named by --outcomes or by a
+    CSV's text column.
+    """
+    b = _breakdown(
+        ctx,
+        p,
+        q,
+        base=base,
+        normalize=normalize,
+        logit_names=_logit_names(normalize=normalize, logits=logits, q_logits=q_logits),
+        outcomes=outcomes,
+    )
+    if as_json:
+        _print_json(_breakdown_json(b), precision)
+    else:
+        _print_breakdown(b, precision)
+
+
+_PICTURE_FORMATS = (".png", ".svg", ".pdf")
+
+
+def _check_output(path: Path) -> None:
+    if path.suffix.lower() not in _PICTURE_FORMATS:
+        msg = (
+            f"-o: '{path}' is not a picture format klkit writes; end the name with "
+            f"{', '.join(_PICTURE_FORMATS)}."
+        )
+        raise _UserError(msg)
+    if not path.parent.is_dir():
+        msg = f"-o: the directory '{path.parent}' does not exist; create it or pick another path."
+        raise _UserError(msg)
+
+
+def _write_picture(draw: Callable[[Any], Any], path: Path) -> None:
+    """Draw with ``klkit.plot`` on the Agg backend and save atomically."""
+    try:
+        import matplotlib as mpl  # noqa: PLC0415  (the plot extra, loaded only to draw)
+    except ModuleNotFoundError:
+        msg = "drawing needs matplotlib; install it with: pip install 'klkit[plot]'"
+        raise ModuleNotFoundError(msg) from None
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from klkit import plot  # noqa: PLC0415
+
+    fig = draw(plot)
+    try:
+        plot.save(fig, path)
+    except OSError as e:
+        msg = f"-o: cannot write '{path}' ({e.strerror or e}); check the directory's permissions."
+        raise _UserError(msg) from None
+    finally:
+        plt.close(fig)
+
+
+Output = Annotated[Path, typer.Option("--output", "-o", help="Picture file: .png, .svg or .pdf.")]
+
+
+@_command(
+    "plot",
+    examples=[
+        "klkit plot 1/6,1/6,1/6,1/6,1/6,1/6 0.1,0.1,0.1,0.1,0.1,0.5 --base bits -o die.png",
+        "klkit plot 0.2,0.3,0.5 0.3,0.3,0.4 --outcomes rain,cloud,sun -o weather.svg",
+    ],
+    **_MEASURE_SETTINGS,
+)
+def plot(
+    ctx: typer.Context,
+    p: PArg,
+    q: QArg,
+    output: Output = Path("klkit-plot.png"),
+    base: Base = "e",
+    normalize: Normalize = False,
+    logits: LogitsFlag = False,
+    q_logits: QLogits = False,
+    outcomes: Outcomes = None,
+    debug: Debug = False,
+) -> None:
+    """Draw P and Q side by side and, below, the KL terms P log(P/Q) whose sum is D(P||Q)."""
+    _check_output(output)
+    b = _breakdown(
+        ctx,
+        p,
+        q,
+        base=base,
+        normalize=normalize,
+        logit_names=_logit_names(normalize=normalize, logits=logits, q_logits=q_logits),
+        outcomes=outcomes,
+    )
+    _write_picture(lambda plot: plot.compare(b.p, b.q, base=b.base, outcomes=b.outcomes), output)
+    _out.print(f"wrote {output}: D(P||Q) = {_fmt(b.kl_divergence, None)} {b.unit}")
+
+
+@_command("demo", examples=["klkit demo", "klkit demo -o die.svg --base nats"])
+def demo(
+    output: Output = Path("klkit-demo.png"),
+    base: Base = "bits",
+    debug: Debug = False,
+) -> None:
+    """Show the founding post's example: a fair die (P) against a loaded die (Q)."""
+    _check_output(output)
+    log_base = _parse_base(base)
+    fair = np.full(6, 1 / 6)
+    loaded = np.array([0.1, 0.1, 0.1, 0.1, 0.1, 0.5])
+    faces = ("1", "2", "3", "4", "5", "6")
+    _out.print(
+        "The world rolls a fair die (P); we predict it with a loaded die (Q) that shows 6 "
+        "half the time.\n"
+    )
+    b = kl.explain(fair, loaded, base=log_base, outcomes=faces)
+    _print_breakdown(b, None)
+    _out.print("\nThe loaded die against itself (P = Q = the loaded die):\n")
+    same = kl.explain(loaded, loaded, base=log_base, outcomes=faces)
+    _print_breakdown(same, None)
+    u = b.unit
+    higher = "loaded" if b.cross_entropy > b.entropy else "fair"
+    _out.print(
+        f"\nThe {higher} die has the higher cross-entropy: coding fair rolls with the loaded "
+        f"die's code costs H(P,Q) = {b.cross_entropy:.4g} {u} per roll, against "
+        f"H(P) = {b.entropy:.4g} {u} with the fair die's own, because it bets half its "
+        f"probability on a 6 that comes up only one roll in six; the excess, "
+        f"D(P||Q) = {b.kl_divergence:.4g} {u}, is the KL divergence. "
+        f"Against itself the loaded die costs only its entropy, {same.entropy:.4g} {u}, "
+        f"less than the fair die's: it is less random, and the extra cost comes from the "
+        f"mismatch, not from randomness."
+    )
+    _write_picture(
+        lambda plot: plot.compare(
+            fair, loaded, base=log_base, outcomes=faces, labels=("fair die", "loaded die")
+        ),
+        output,
+    )
+    _out.print(f"\nwrote {output}: P and Q per face, and the KL terms whose sum is D(P||Q).")
+
+
+# --- entry point ----------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command line; usage errors also print one line and exit with status 2."""
+    args = sys.argv[1:] if argv is None else argv
+    command = typer.main.get_command(app)
+    try:
+        status = command.main(args=args, prog_name="klkit", standalone_mode=False)
+    except typer.Abort:
+        typer.echo("klkit: interrupted", err=True)
+        sys.exit(130)
+    except typer.TyperException as e:  # Typer's usage errors: missing or bad arguments
+        ctx = getattr(e, "ctx", None)
+        path = ctx.command_path if ctx else "klkit"
+        param = getattr(e, "param", None)
+        message = e.format_message() if hasattr(e, "format_message") else str(e)
+        if param is not None and param.param_type_name == "argument" and "issing" in message:
+            message = f"the argument {param.name.upper()} is missing"
+        elif param is not None and param.opts and param.opts[0] not in message:
+            message = f"{param.opts[0]}: {message}"
+        stray = next((m for a in args if (m := _unknown_option(a, ctx))), None)
+        message = stray or f"{message.rstrip('.')}; run '{path} --help' for usage."
+        typer.echo(f"{path}: error: {' '.join(message.split())}", err=True)
+        sys.exit(getattr(e, "exit_code", USER_ERROR))
+    sys.exit(status if isinstance(status, int) else 0)
