@@ -512,3 +512,24 @@ def test_a_measure_command_loads_no_heavy_library():
     loaded = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines()}
     assert "typer" in loaded  # the parse worked
     assert not loaded & {"torch", "jax", "dask", "matplotlib", "scipy", "pandas"}
+
+
+def readme_examples() -> list[tuple[str, str]]:
+    """(command, expected output) for each `$ klkit ...` line with output in the README."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    pairs = []
+    for block in re.findall(r"```console\n(.*?)```", readme, flags=re.DOTALL):
+        lines = block.splitlines()
+        for line, following in zip(lines, [*lines[1:], "$"], strict=True):
+            if line.startswith("$ klkit ") and not following.startswith("$"):
+                pairs.append((line[2:].split("  #")[0].strip(), following))
+    return pairs
+
+
+@pytest.mark.parametrize(("command", "expected"), readme_examples())
+def test_readme_examples_print_what_the_readme_says(command, expected):
+    assert ok(*command.split()[1:]).strip() == expected
+
+
+def test_readme_has_examples():
+    assert len(readme_examples()) >= 4
