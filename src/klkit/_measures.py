@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from klkit import _compat
+from klkit import _compat, _fast
 from klkit._compat import LN2
 from klkit._inputs import (
     Dist,
@@ -217,9 +217,13 @@ def _run(
     """Check options, prepare the arguments, compute ``nats(prep)`` and shape it.
 
     Dask input with the outcome axis in one chunk runs ``measure`` block by block.
-    ``root``: return the square root of the result in the unit of ``base``.
+    NumPy arrays and short lists take the fast path of :mod:`klkit._fast` when it
+    applies. ``root``: return the square root of the result in the unit of ``base``.
     """
     log_base = check_base(base)
+    fast = _try_fast(measure, args, axis=axis, normalize=normalize, validate=validate)
+    if fast is not None:
+        return _finish_fast(fast, keepdims=keepdims, log_base=log_base, root=root)
     options = {"base": base, "normalize": normalize, "validate": validate}
     blocks = _blockwise(measure, tuple(args.values()), axis=axis, keepdims=keepdims, **options)
     if blocks is not None:
@@ -234,6 +238,46 @@ def _run(
         out = xp.where(pos, xp.sqrt(xp.where(pos, out, 1.0)), 0.0) + (out - out)
         log_base = None
     return _finish(out, prep, keepdims=keepdims, log_base=log_base)
+
+
+_FAST_NAMES = {
+    "entropy": "entropy",
+    "cross_entropy": "cross_entropy",
+    "kl_divergence": "kl",
+    "js_divergence": "js",
+    "js_distance": "js",
+}
+
+
+def _try_fast(
+    measure: Any, args: dict[str, Any], *, axis: int | None, normalize: bool, validate: bool
+) -> Any | None:
+    """Per-row nats from :mod:`klkit._fast`, or None when it does not apply."""
+    name = _FAST_NAMES.get(measure.__name__)
+    values = list(args.values())
+    if name is None or normalize or not isinstance(axis, int) or isinstance(axis, bool):
+        return None
+    if all(type(v) in (list, tuple) for v in values) and axis in (-1, 0):
+        if validate:  # short lists: plain Python floats, checked as the generic path does
+            small = _fast.small_lists(name, values)
+            return None if small is None else _compat.numpy_namespace().asarray(small)
+        return None
+    first = values[0]
+    if getattr(first, "ndim", None) and axis in (-1, first.ndim - 1):
+        return _fast.numpy_rows(name, values, validate=validate)
+    return None
+
+
+def _finish_fast(out: Any, *, keepdims: bool, log_base: float | None, root: bool) -> Any:
+    """Scale, root and shape a NumPy result of the fast path as :func:`_finish` does."""
+    xp = _compat.numpy_namespace()
+    if log_base is not None:
+        out = out / log_base
+    if root:
+        out = xp.sqrt(out)
+    if keepdims:
+        out = xp.expand_dims(out, axis=-1)
+    return out[()] if out.ndim == 0 else out
 
 
 def _entropy_nats(prep: Prepared) -> Array:

@@ -1,0 +1,138 @@
+"""The NumPy fast path (klkit._fast) against the generic path and SciPy."""
+
+from __future__ import annotations
+
+import math
+import tracemalloc
+
+import array_api_strict as xps
+import numpy as np
+import pytest
+import scipy.spatial.distance as ssd
+import scipy.special as sp
+import scipy.stats as ss
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import klkit as kl
+from klkit import _fast
+
+
+def rows(shape, rng, zeros=0.0, dtype=np.float64):
+    x = rng.random(shape)
+    x[rng.random(shape) < zeros] = 0.0
+    x[..., 0] += 1e-3  # no all-zero row
+    return (x / x.sum(-1, keepdims=True)).astype(dtype)
+
+
+def generic(measure, *arrays, **options):
+    """The same measure on the generic (array-API) path, via array-api-strict."""
+    return np.asarray(measure(*(xps.asarray(a) for a in arrays), **options))
+
+
+CASES = [
+    ((7,), 0.0),
+    ((300, 50), 0.3),  # zeros in P and Q: the careful retry
+    ((3, 2 * _fast.BLOCK + 5), 0.1),  # rows split into several blocks
+    ((2, 3, 40), 0.0),
+]
+
+
+@pytest.mark.parametrize(("shape", "zeros"), CASES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fast_path_runs_and_matches_the_generic_path_and_scipy(shape, zeros, dtype):
+    rng = np.random.default_rng(len(shape) + shape[-1])
+    p, q = rows(shape, rng, zeros, dtype), rows(shape, rng, zeros, dtype)
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    p64, q64 = p.astype(np.float64), q.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        references = {
+            "entropy": (kl.entropy, (p,), ss.entropy(p64, axis=-1)),
+            "cross_entropy": (kl.cross_entropy, (p, q), -sp.xlogy(p64, q64).sum(-1)),
+            "kl": (kl.kl_divergence, (p, q), sp.rel_entr(p64, q64).sum(-1)),
+            "js": (kl.js_divergence, (p, q), ssd.jensenshannon(p64, q64, axis=-1) ** 2),
+        }
+    for name, (measure, args, reference) in references.items():
+        assert _fast.numpy_rows(name, args, validate=True) is not None, name
+        fast = measure(*args)
+        assert fast.dtype == dtype
+        np.testing.assert_allclose(fast, reference, rtol=rtol, err_msg=name)
+        np.testing.assert_allclose(fast, generic(measure, *args), rtol=rtol, err_msg=name)
+
+
+def test_infinities_are_exact_on_the_fast_path():
+    p = np.array([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]])
+    q = np.array([[0.0, 0.5, 0.5], [0.2, 0.3, 0.5]])
+    assert _fast.numpy_rows("kl", (p, q), validate=True) is not None
+    np.testing.assert_array_equal(kl.kl_divergence(p, q), [math.inf, 0.0])
+    np.testing.assert_array_equal(kl.cross_entropy(p, q)[0], math.inf)
+
+
+def test_nearly_equal_rows_keep_their_digits_on_the_fast_path():
+    rng = np.random.default_rng(1)
+    p = rows((4, 1000), rng)
+    q = p * np.exp(1e-7 * rng.standard_normal(p.shape))
+    q /= q.sum(-1, keepdims=True)
+    assert _fast.numpy_rows("kl", (p, q), validate=True) is not None
+    fast = kl.kl_divergence(p, q)
+    assert np.all(fast > 0)
+    np.testing.assert_allclose(fast, generic(kl.kl_divergence, p, q), rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("p", "q", "message"),
+    [
+        ([[0.5, 0.5], [0.7, 0.4]], [[0.5, 0.5], [0.5, 0.5]], "`p` sums to 1.1 in row 1"),
+        ([[0.5, 0.5], [1.2, -0.2]], [[0.5, 0.5], [0.5, 0.5]], "`p` has a negative entry"),
+        ([[0.5, 0.5], [0.5, 0.5]], [[0.5, 0.5], [1.2, -0.2]], "`q` has a negative entry"),
+        ([[0.5, 0.5], [0.5, 0.5]], [[0.5, 0.5], [np.nan, 0.5]], "`q` has a non-finite"),
+    ],
+)
+def test_bad_input_still_raises_the_precise_error(p, q, message):
+    with pytest.raises(kl.DistributionError, match=message.replace("(", r"\(")):
+        kl.kl_divergence(np.array(p), np.array(q))
+    with pytest.raises(kl.DistributionError, match=message.replace("(", r"\(")):
+        kl.kl_divergence(p, q)  # the short-list path
+
+
+def test_unvalidated_nan_propagates():
+    p = np.array([0.5, np.nan])
+    assert np.isnan(kl.kl_divergence(p, np.array([0.5, 0.5]), validate=False))
+
+
+def test_memory_stays_a_few_blocks_for_a_large_kl():
+    rng = np.random.default_rng(2)
+    p, q = rows((10**7,), rng), rows((10**7,), rng)
+    tracemalloc.start()
+    try:
+        result = kl.kl_divergence(p, q)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    inputs = p.nbytes + q.nbytes
+    assert peak <= 0.05 * inputs, f"{peak / 1e6:.1f} MB for {inputs / 1e6:.0f} MB of inputs"
+    assert result == pytest.approx(sp.rel_entr(p, q).sum(), rel=1e-10)
+
+
+short = st.lists(st.floats(0, 1), min_size=1, max_size=32)
+
+
+@settings(max_examples=200, deadline=None)
+@given(short, short, st.sampled_from(["entropy", "cross_entropy", "kl", "js"]))
+def test_short_lists_match_the_array_path(a, b, name):
+    n = min(len(a), len(b))
+    a, b = [x + 1e-3 for x in a[:n]], [x + 1e-3 for x in b[:n]]
+    p = [x / math.fsum(a) for x in a]
+    q = [x / math.fsum(b) for x in b]
+    if abs(math.fsum(p) - 1) > 1e-12 or abs(math.fsum(q) - 1) > 1e-12:
+        return
+    args = (p,) if name == "entropy" else (p, q)
+    small = _fast.small_lists(name, args)
+    assert small is not None
+    measure = {"entropy": kl.entropy, "cross_entropy": kl.cross_entropy}.get(
+        name, kl.kl_divergence if name == "kl" else kl.js_divergence
+    )
+    value = measure(*args)
+    assert type(value) is np.float64
+    arrays = generic(measure, *(np.array(x) for x in args))
+    assert value == pytest.approx(float(arrays), rel=1e-10, abs=1e-15)
