@@ -15,3 +15,5 @@ $py -m pip install -q -e ".[test,lint]"
 .venv/bin/mypy src
 $py examples/die.py > /dev/null
 KLKIT_TEST_BACKENDS=numpy,array_api_strict,torch,jax,dask .venv/bin/pytest
+# the benchmark at small sizes, so it never rots (it asserts nothing about time)
+$py benchmarks/bench.py --quick > /dev/null

@@ -1,0 +1,284 @@
+"""klkit against the references, measured side by side in one run.
+
+    python benchmarks/bench.py            # the full table (a few minutes)
+    python benchmarks/bench.py --quick    # small sizes, seconds: CI runs this
+
+Every row times klkit and its references on the same data in the same process, with a
+warm-up call and the median of several runs, and prints ratios (lower is better for
+klkit: ``klkit / reference``). The "floor" is one read of both inputs,
+``np.add.reduce(p, -1) + np.add.reduce(q, -1)``. Memory is the tracemalloc peak
+beyond the inputs. Nothing here asserts a time: CI runs it only so it never rots.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.special as sp
+import scipy.stats as ss
+
+import klkit as kl
+
+
+def median_time(fn: Callable[[], Any], *, budget: float) -> float:
+    """Median seconds per call: one warm-up, then at least 5 runs or ``budget`` seconds."""
+    fn()
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < 5 or (time.perf_counter() - start < budget and len(times) < 200):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def peak_bytes(fn: Callable[[], Any]) -> int:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def fmt(seconds: float) -> str:
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.3g} ms"
+    return f"{seconds * 1e6:.3g} us"
+
+
+def table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    print(f"\n{title}")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, ["-" * w for w in widths], *rows]:
+        print(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
+
+
+def pair(shape: tuple[int, ...], dtype: Any, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    p = rng.random(shape) + 0.01
+    q = rng.random(shape) + 0.01
+    return (p / p.sum(-1, keepdims=True)).astype(dtype), (q / q.sum(-1, keepdims=True)).astype(
+        dtype
+    )
+
+
+def numpy_section(shapes: list[tuple[int, ...]], budget: float) -> None:
+    for dtype in (np.float64, np.float32):
+        rows = []
+        for shape in shapes:
+            p, q = pair(shape, dtype)
+            t = {
+                "floor": median_time(
+                    lambda: np.add.reduce(p, -1) + np.add.reduce(q, -1), budget=budget
+                ),
+                "naive": median_time(lambda: (p * np.log(p / q)).sum(-1), budget=budget),
+                "scipy": median_time(lambda: ss.entropy(p, q, axis=-1), budget=budget),
+                "rel_entr": median_time(lambda: sp.rel_entr(p, q).sum(-1), budget=budget),
+                "kl": median_time(lambda: kl.kl_divergence(p, q), budget=budget),
+                "kl_nv": median_time(lambda: kl.kl_divergence(p, q, validate=False), budget=budget),
+                "H": median_time(lambda: kl.entropy(p), budget=budget),
+                "CE": median_time(lambda: kl.cross_entropy(p, q), budget=budget),
+                "JS": median_time(lambda: kl.js_divergence(p, q), budget=budget),
+            }
+            naive_h = median_time(lambda: -(p * np.log(p)).sum(-1), budget=budget)
+            naive_ce = median_time(lambda: -(p * np.log(q)).sum(-1), budget=budget)
+            rows.append(
+                [
+                    str(shape),
+                    fmt(t["floor"]),
+                    fmt(t["kl"]),
+                    f"{t['kl'] / t['floor']:.2f}x",
+                    f"{t['kl'] / t['naive']:.2f}x",
+                    f"{t['scipy'] / t['kl']:.0f}x",
+                    f"{t['rel_entr'] / t['kl']:.0f}x",
+                    f"{t['kl'] / t['kl_nv'] - 1:+.0%}",
+                    f"{t['H'] / naive_h:.2f}x",
+                    f"{t['CE'] / naive_ce:.2f}x",
+                    f"{t['JS'] / t['kl']:.2f}x",
+                ]
+            )
+        table(
+            f"NumPy {np.dtype(dtype).name}: kl_divergence (validated) against the references",
+            [
+                "shape",
+                "floor",
+                "klkit KL",
+                "/floor",
+                "/naive",
+                "scipy.entropy /klkit",
+                "rel_entr /klkit",
+                "validation cost",
+                "entropy /naive",
+                "CE /naive",
+                "JS /KL",
+            ],
+            rows,
+        )
+
+
+def memory_section(n: int) -> None:
+    p, q = pair((n,), np.float64)
+    inputs = p.nbytes + q.nbytes
+    rows = [
+        ["klkit kl_divergence", f"{peak_bytes(lambda: kl.kl_divergence(p, q)) / inputs:.1%}"],
+        [
+            "naive (p * log(p / q)).sum()",
+            f"{peak_bytes(lambda: (p * np.log(p / q)).sum()) / inputs:.0%}",
+        ],
+        ["scipy.stats.entropy", f"{peak_bytes(lambda: ss.entropy(p, q)) / inputs:.0%}"],
+    ]
+    table(
+        f"Extra memory of a KL of two {n:.0e}-element float64 arrays (tracemalloc peak / inputs)",
+        ["", "peak / inputs"],
+        rows,
+    )
+
+
+def small_section(budget: float) -> None:
+    a, b = [1 / 6] * 6, [0.1] * 5 + [0.5]
+    k = median_time(lambda: kl.kl_divergence(a, b), budget=budget)
+    s = median_time(lambda: ss.entropy(a, b), budget=budget)
+    h = median_time(lambda: kl.entropy(a), budget=budget)
+    table(
+        "Small calls: two 6-element Python lists, validated",
+        ["call", "time", "scipy.stats.entropy / klkit"],
+        [
+            ["kl_divergence", fmt(k), f"{s / k:.0f}x"],
+            ["entropy", fmt(h), ""],
+            ["scipy.stats.entropy", fmt(s), ""],
+        ],
+    )
+
+
+def torch_section(shapes: list[tuple[int, int]], budget: float) -> None:
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ModuleNotFoundError:
+        print("\n(torch not installed: skipped)")
+        return
+    rows = []
+    for n, c in shapes:
+        p, q = (torch.from_numpy(a) for a in pair((n, c), np.float32))
+        ref = median_time(lambda: F.kl_div(q.log(), p, reduction="none").sum(-1), budget=budget)
+        mine = median_time(lambda: kl.kl_divergence(p, q), budget=budget)
+        rows.append(
+            [
+                f"kl_divergence ({n}, {c})",
+                fmt(mine),
+                "F.kl_div(q.log(), p).sum(-1)",
+                fmt(ref),
+                f"{mine / ref:.2f}x",
+            ]
+        )
+        z = torch.randn(n, c)
+        y = torch.randint(0, c, (n,))
+        ref = median_time(lambda: F.cross_entropy(z, y, reduction="none"), budget=budget)
+        mine = median_time(lambda: kl.cross_entropy(kl.Labels(y), kl.Logits(z)), budget=budget)
+        rows.append(
+            [
+                f"cross_entropy labels/logits ({n}, {c})",
+                fmt(mine),
+                "F.cross_entropy",
+                fmt(ref),
+                f"{mine / ref:.2f}x",
+            ]
+        )
+        zg = z.clone().requires_grad_()
+
+        def ref_bwd() -> None:
+            F.cross_entropy(zg, y, reduction="none").sum().backward()
+
+        def mine_bwd() -> None:
+            kl.cross_entropy(kl.Labels(y), kl.Logits(zg)).sum().backward()
+
+        ref = median_time(ref_bwd, budget=budget)
+        mine = median_time(mine_bwd, budget=budget)
+        rows.append(
+            [
+                f"  forward+backward ({n}, {c})",
+                fmt(mine),
+                "F.cross_entropy",
+                fmt(ref),
+                f"{mine / ref:.2f}x",
+            ]
+        )
+        t = torch.rand(n, c)
+        ref = median_time(
+            lambda: F.binary_cross_entropy_with_logits(z, t, reduction="none"), budget=budget
+        )
+        mine = median_time(lambda: kl.binary_cross_entropy(t, kl.Logits(z)), budget=budget)
+        rows.append(
+            [
+                f"binary_cross_entropy logits ({n}, {c})",
+                fmt(mine),
+                "F.bce_with_logits",
+                fmt(ref),
+                f"{mine / ref:.2f}x",
+            ]
+        )
+    table(
+        "PyTorch CPU, float32",
+        ["klkit call", "klkit", "reference", "ref time", "klkit / ref"],
+        rows,
+    )
+
+
+def jax_section(shape: tuple[int, int], budget: float) -> None:
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ModuleNotFoundError:
+        print("\n(jax not installed: skipped)")
+        return
+    p, q = (jnp.asarray(a) for a in pair(shape, np.float32))
+    mine = jax.jit(lambda p, q: kl.kl_divergence(p, q))
+    hand = jax.jit(lambda p, q: jnp.sum(p * jnp.log(p / q), axis=-1))
+    t_mine = median_time(lambda: mine(p, q).block_until_ready(), budget=budget)
+    t_hand = median_time(lambda: hand(p, q).block_until_ready(), budget=budget)
+    table(
+        "JAX CPU under jit, float32",
+        ["call", "klkit", "hand-written", "klkit / hand"],
+        [[f"kl_divergence {shape}", fmt(t_mine), fmt(t_hand), f"{t_mine / t_hand:.2f}x"]],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
+    args = parser.parse_args()
+    if args.quick:
+        shapes: list[tuple[int, ...]] = [(100, 100), (10, 1000), (10**4,)]
+        budget, mem_n, torch_shapes, jax_shape = 0.02, 10**5, [(64, 100)], (64, 100)
+    else:
+        shapes = [(1000, 1000), (100, 100000), (10**7,)]
+        budget, mem_n, torch_shapes, jax_shape = (
+            1.0,
+            10**7,
+            [(4096, 1000), (256, 50257)],
+            (1000, 1000),
+        )
+    print(
+        f"klkit {kl.__version__}, NumPy {np.__version__}; ratios are klkit / reference unless named"
+    )
+    numpy_section(shapes, budget)
+    memory_section(mem_n)
+    small_section(budget)
+    torch_section(torch_shapes, budget)
+    jax_section(jax_shape, budget)
+
+
+if __name__ == "__main__":
+    main()
