@@ -54,7 +54,10 @@ PArg = Annotated[
     str, typer.Argument(help="The target distribution P (y_true).", show_default=False)
 ]
 QArg = Annotated[
-    str, typer.Argument(help="The prediction Q (y_pred), compared with P.", show_default=False)
+    str,
+    typer.Argument(
+        help="The prediction Q (y_pred), compared with P.", metavar="Q", show_default=False
+    ),
 ]
 Base = Annotated[
     str,
@@ -424,115 +427,73 @@ def entropy(
     )
 
 
-@_command(
+def _two_distribution_command(
+    name: str, key: str, label: str, measure: Callable[..., Any], doc: str, examples: list[str]
+) -> None:
+    """Register ``klkit NAME P Q``: the measure of P against Q, with every option."""
+
+    def command(
+        ctx: typer.Context,
+        p: PArg,
+        q: QArg,
+        base: Base = "e",
+        axis: Axis = None,
+        normalize: Normalize = False,
+        logits: LogitsFlag = False,
+        q_logits: QLogits = False,
+        as_json: Json = False,
+        precision: Precision = None,
+        debug: Debug = False,
+    ) -> None:
+        _run_measure(
+            ctx,
+            measure,
+            key,
+            label,
+            {"P": p, "Q": q},
+            base=base,
+            axis=axis,
+            normalize=normalize,
+            logit_names=_logit_names(normalize=normalize, logits=logits, q_logits=q_logits),
+            as_json=as_json,
+            precision=precision,
+        )
+
+    command.__doc__ = doc
+    _command(name, examples=examples, **_MEASURE_SETTINGS)(command)
+
+
+_two_distribution_command(
     "cross-entropy",
-    examples=[
+    "cross_entropy",
+    "H(P,Q)",
+    kl.cross_entropy,
+    "Cross-entropy H(P,Q) = -sum P log Q: the cost of predicting P with Q.",
+    [
         "klkit cross-entropy 1/6,1/6,1/6,1/6,1/6,1/6 0.1,0.1,0.1,0.1,0.1,0.5 --base bits",
         "klkit cross-entropy 0,0,1 2.0,0.5,-1 --q-logits",
     ],
-    **_MEASURE_SETTINGS,
 )
-def cross_entropy(
-    ctx: typer.Context,
-    p: PArg,
-    q: QArg,
-    base: Base = "e",
-    axis: Axis = None,
-    normalize: Normalize = False,
-    logits: LogitsFlag = False,
-    q_logits: QLogits = False,
-    as_json: Json = False,
-    precision: Precision = None,
-    debug: Debug = False,
-) -> None:
-    """Cross-entropy H(P,Q) = -sum P log Q: the cost of predicting P with Q."""
-    _run_measure(
-        ctx,
-        kl.cross_entropy,
-        "cross_entropy",
-        "H(P,Q)",
-        {"P": p, "Q": q},
-        base=base,
-        axis=axis,
-        normalize=normalize,
-        logit_names=_logit_names(normalize=normalize, logits=logits, q_logits=q_logits),
-        as_json=as_json,
-        precision=precision,
-    )
-
-
-@_command(
+_two_distribution_command(
     "kl",
-    examples=[
+    "kl_divergence",
+    "D(P||Q)",
+    kl.kl_divergence,
+    "KL divergence D(P||Q) = sum P log(P/Q) = H(P,Q) - H(P): the extra cost of Q.\n\n"
+    "Never negative; 0 only when Q = P; infinite when Q = 0 where P > 0.",
+    [
         "klkit kl 1/6,1/6,1/6,1/6,1/6,1/6 0.1,0.1,0.1,0.1,0.1,0.5 --base bits",
         "klkit kl 0.2,0.8 0.5,0.5 --json",
     ],
-    **_MEASURE_SETTINGS,
 )
-def kl_divergence(
-    ctx: typer.Context,
-    p: PArg,
-    q: QArg,
-    base: Base = "e",
-    axis: Axis = None,
-    normalize: Normalize = False,
-    logits: LogitsFlag = False,
-    q_logits: QLogits = False,
-    as_json: Json = False,
-    precision: Precision = None,
-    debug: Debug = False,
-) -> None:
-    """KL divergence D(P||Q) = sum P log(P/Q) = H(P,Q) - H(P): the extra cost of Q.
-
-    Never negative; 0 only when Q = P; infinite when Q = 0 where P > 0.
-    """
-    _run_measure(
-        ctx,
-        kl.kl_divergence,
-        "kl_divergence",
-        "D(P||Q)",
-        {"P": p, "Q": q},
-        base=base,
-        axis=axis,
-        normalize=normalize,
-        logit_names=_logit_names(normalize=normalize, logits=logits, q_logits=q_logits),
-        as_json=as_json,
-        precision=precision,
-    )
-
-
-@_command(
+_two_distribution_command(
     "js",
-    examples=["klkit js 0.2,0.8 0.5,0.5 --base bits", "klkit js 1,0 0,1 --base bits"],
-    **_MEASURE_SETTINGS,
+    "js_divergence",
+    "JS(P,Q)",
+    kl.js_divergence,
+    "Jensen-Shannon divergence: symmetric, always finite, between 0 and log 2 (1 bit).",
+    ["klkit js 0.2,0.8 0.5,0.5 --base bits", "klkit js 1,0 0,1 --base bits"],
 )
-def js_divergence(
-    ctx: typer.Context,
-    p: PArg,
-    q: QArg,
-    base: Base = "e",
-    axis: Axis = None,
-    normalize: Normalize = False,
-    logits: LogitsFlag = False,
-    q_logits: QLogits = False,
-    as_json: Json = False,
-    precision: Precision = None,
-    debug: Debug = False,
-) -> None:
-    """Jensen-Shannon divergence: symmetric, always finite, between 0 and log 2 (1 bit)."""
-    _run_measure(
-        ctx,
-        kl.js_divergence,
-        "js_divergence",
-        "JS(P,Q)",
-        {"P": p, "Q": q},
-        base=base,
-        axis=axis,
-        normalize=normalize,
-        logit_names=_logit_names(normalize=normalize, logits=logits, q_logits=q_logits),
-        as_json=as_json,
-        precision=precision,
-    )
 
 
 @_command(
