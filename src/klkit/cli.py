@@ -51,7 +51,8 @@ _P = ParamSpec("_P")
 # --- options shared by the commands -------------------------------------------------
 
 PArg = Annotated[
-    str, typer.Argument(help="The target distribution P (y_true).", show_default=False)
+    str,
+    typer.Argument(help="The target distribution P (y_true).", metavar="P", show_default=False),
 ]
 QArg = Annotated[
     str,
