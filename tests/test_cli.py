@@ -533,3 +533,31 @@ def test_readme_examples_print_what_the_readme_says(command, expected):
 
 def test_readme_has_examples():
     assert len(readme_examples()) >= 4
+
+
+def test_explain_of_pairs_equal_to_rounding():
+    # Same softmax; and q differing from p in the last ulp: every rounded term is <= 0
+    for args in (["1,2", "3,4", "--logits"], ["0.1,0.2,0.7", "0.1,0.2,0.7000000000000001"]):
+        text = " ".join(ok("explain", *args).split())
+        assert "P and Q agree to rounding" in text or "same distribution" in text
+
+
+def test_awkward_inputs_get_user_errors(files):
+    np.save("scalar.npy", np.array(0.5))
+    assert "holds a single number" in fails("entropy", "scalar.npy")
+    assert as_json("entropy", "-", stdin="\ufeff0.5,0.5")["entropy"] == pytest.approx(math.log(2))
+    data = as_json("entropy", "-inf,0", "--logits")
+    assert data["entropy"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["entropy", "0.5,0.5", "--base"], "klkit entropy: error: Option '--base' requires"),
+        ([], "klkit: error: give a command"),
+    ],
+)
+def test_missing_values_and_commands_are_named(args, expected):
+    result = shell(str(KLKIT), *args)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(expected), result.stderr

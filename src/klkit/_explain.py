@@ -130,6 +130,11 @@ class Breakdown:
         terms = self.kl_terms
         order = np.argsort(-terms, kind="stable")
         positive = [int(i) for i in order if terms[i] > 0]
+        if not positive:  # equal to rounding: every rounded term is <= 0
+            return (
+                f"P and Q agree to rounding: D(P||Q) = {self.kl_divergence:.3g} {unit}, and no "
+                "outcome's term is above 0."
+            )
         negative = [int(i) for i in np.argsort(terms, kind="stable") if terms[i] < 0]
         top = [i for i in positive if terms[i] >= terms[positive[min(2, len(positive) - 1)]]]
         sentences = [

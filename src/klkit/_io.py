@@ -215,6 +215,9 @@ def _npy(path: Path, *, name: str) -> Table:
             "numbers. Save a float or integer array."
         )
         raise InputError(msg)
+    if data.ndim == 0:
+        msg = f"{name}: '{path}' holds a single number, not a distribution; save a 1-D array."
+        raise InputError(msg)
     return Table(np.asarray(data, dtype=np.float64))
 
 
@@ -334,7 +337,11 @@ def read_argument(arg: str, *, name: str, stdin: TextIO) -> Table:
         With one line naming ``name``, the offending token or file, and the fix.
     """
     if arg == "-":
-        text = stdin.read()
+        try:
+            text = stdin.read().lstrip("\ufeff")
+        except UnicodeDecodeError:
+            msg = f"{name}: standard input is not UTF-8 text; send numbers as UTF-8 text."
+            raise InputError(msg) from None
         if text.lstrip().startswith(("[", "{")):
             return _json(text, name=name, source="standard input")
         return _lines_of_numbers(text, name=name, source="standard input")

@@ -11,6 +11,7 @@ import difflib
 import functools
 import json
 import math
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -189,7 +190,13 @@ def _command(
 
 def _unknown_option(token: str, ctx: typer.Context | None) -> str | None:
     """Say 'no such option' for a stray ``--flag`` (None for numbers like -1.5 or -inf)."""
-    if not re.match(r"--?[A-Za-z]", token) or re.fullmatch(r"-(inf|infinity|nan)", token.lower()):
+    if not re.match(r"--?[A-Za-z]", token) or os.path.exists(token):
+        return None
+    try:  # -inf,0 is a list of numbers
+        [parse_number(item) for item in token.split(",")]
+    except ValueError:
+        pass
+    else:
         return None
     known = sorted({o for prm in ctx.command.params for o in prm.opts}) if ctx else []
     flag = token.split("=", maxsplit=1)[0]
@@ -794,7 +801,14 @@ def main(argv: list[str] | None = None) -> None:
             message = f"the argument {param.name.upper()} is missing"
         elif param is not None and param.opts and param.opts[0] not in message:
             message = f"{param.opts[0]}: {message}"
-        stray = next((m for a in args if (m := _unknown_option(a, ctx))), None)
+        known = getattr(command, "commands", {})
+        if path == "klkit" and args and args[0] in known:  # failed before the command ran
+            path = f"klkit {args[0]}"
+        stray = None
+        if "requires an argument" not in message:
+            stray = next((m for a in args if (m := _unknown_option(a, ctx))), None)
+        if not message.strip():
+            message = "give a command, e.g. 'klkit demo'"
         message = stray or f"{message.rstrip('.')}; run '{path} --help' for usage."
         typer.echo(f"{path}: error: {' '.join(message.split())}", err=True)
         sys.exit(getattr(e, "exit_code", USER_ERROR))
