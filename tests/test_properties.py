@@ -176,8 +176,10 @@ def test_axis_k_equals_moveaxis_then_last_axis(pqa):
     for name, f in ALL_MEASURES:
         got, ref = f(p, q, axis=axis), f(pm, qm)
         assert np.shape(got) == np.shape(ref), name
-        # Identical terms; a strided sum may add them in another order.
-        np.testing.assert_allclose(got, ref, rtol=rounding_tol(p.shape[axis], 1.0), err_msg=name)
+        # The strided input takes the generic path and the moved one the NumPy fast
+        # path (klkit._fast): different formulas, each a few ulp per term, hence 4x.
+        tol = 4 * rounding_tol(p.shape[axis], 1.0)
+        np.testing.assert_allclose(got, ref, rtol=tol, err_msg=name)
         kept = f(p, q, axis=axis, keepdims=True)
         np.testing.assert_allclose(np.squeeze(kept, axis=axis), got, rtol=0, atol=0)
 
