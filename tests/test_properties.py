@@ -202,9 +202,10 @@ def test_one_distribution_broadcasts_against_a_batch(pb):
             (f(batch, one), [f(row, one) for row in batch]),
         ):
             assert np.shape(got) == (batch.shape[0],), name
-            # Identical elementwise terms; only the summation order may differ.
+            # A batch may take the NumPy fast path and a broadcast row the generic
+            # one: different formulas, each a few ulp per term, hence 4x.
             np.testing.assert_allclose(
-                got, np.array(rows), rtol=rounding_tol(one.size, 1.0), err_msg=name
+                got, np.array(rows), rtol=4 * rounding_tol(one.size, 1.0), err_msg=name
             )
 
 
