@@ -400,7 +400,9 @@ def test_pickled_npy_is_refused_and_never_unpickled(files):
 
     with open("evil.npy", "wb") as fh:
         np.lib.format.write_array(fh, np.array([Payload()], dtype=object), allow_pickle=True)
-    assert pickle.dumps(Payload())  # the payload would run if it were unpickled
+    pickle.loads(pickle.dumps(Payload()))  # unpickling really runs the payload...
+    assert marker.exists()
+    marker.unlink()
     message = fails("kl", "evil.npy", "0.5,0.5")
     assert "holds pickled Python objects, which klkit never loads" in message
     assert not marker.exists()

@@ -31,8 +31,8 @@ def unit_name(base: float | None) -> str:
     return f"log-base-{base:g} units"
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.6g}"
+def _fmt(x: float, digits: int = 6) -> str:
+    return f"{x:.{digits}g}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,7 +177,7 @@ class Breakdown:
     def _totals(self, digits: int = 6) -> list[str]:
         """Return the H(P), H(P,Q), D(P||Q) lines and the identity, to ``digits`` digits."""
         h, ce, kl = (
-            f"{v:.{digits}g}" for v in (self.entropy, self.cross_entropy, self.kl_divergence)
+            _fmt(v, digits) for v in (self.entropy, self.cross_entropy, self.kl_divergence)
         )
         return [
             f"H(P)    = {h} {self.unit}  (entropy of the target P)",

@@ -10,7 +10,7 @@ this was tuned on: the per-block sequence of reductions and ufuncs did not scale
 
 The formulas are those of :mod:`klkit._measures`: KL terms are
 ``p * (r - 1 - log r)`` with ``r = q/p`` (= p log(p/q) - p + q, never negative), and
-where ``|r - 1| < NEAR`` the term is recomputed from ``x = (q - p)/p`` by the series
+where ``|r - 1| < NEAR`` the term is recomputed from ``x = (q - p)/p`` by a series
 of ``x - log1p(x)``, so nearly equal P and Q keep full precision. Everything this path
 does not handle exactly returns None and the caller runs the generic path, which
 computes (or raises the precise error) as before: failed checks, subnormal Q, NaN
@@ -33,33 +33,28 @@ __all__ = ["BLOCK", "NEAR", "numpy_rows", "small_lists"]
 BLOCK = 1 << 15
 """Elements per block: the inputs and scratch of one block stay in a core's L2 cache."""
 
-NEAR = {np.dtype(np.float64): 1e-5, np.dtype(np.float32): 1e-2}
-"""Below this |q/p - 1| the KL term is recomputed in float64 without cancellation.
+NEAR = 0.1
+"""Below this |q/p - 1| the KL term is recomputed in float64 by :func:`_series`.
 
-Above it, ``(r - 1) - log r`` is off by about ``4 eps / |r - 1|`` relative: 4e-11 in
-float64, 2e-5 in float32."""
-
-# x - log1p(x) = x^2 (1/2 - x/3 + x^2/4 - ...): enough terms for |x| < 1e-3 in float64
-_SERIES = [(-1.0) ** n / n for n in range(2, 11)]
+Above it, ``(r - 1) - log r`` is off by at most about ``4 eps / |r - 1|`` relative:
+a few ulp in float64, as the generic path."""
 
 _Float = np.ndarray[Any, np.dtype[np.floating[Any]]]
 
 
-def _series(x: _Float) -> _Float:
-    """``x - log1p(x)`` for small ``|x|`` by Horner's rule, without cancellation.
+def _series(x: Any) -> Any:
+    """``x - log1p(x)`` without cancellation for ``|x|`` up to about 0.15.
 
-    Where ``|x| >= 1e-3`` (the selection is by an approximate g) the exact formula.
+    With ``u = x/(2 + x)``, ``1 + x = (1 + u)/(1 - u)``, so ``log1p(x) = 2 atanh(u)``
+    and ``x - log1p(x) = x u - 2 u^3 (1/3 + u^2/5 + u^4/7 + ...)``: the two parts are
+    ~x^2/2 and ~x^3/12, so nothing cancels. Works on floats and arrays alike.
     """
-    acc = np.full_like(x, _SERIES[-1])
-    for c in reversed(_SERIES[:-1]):
-        acc *= x
-        acc += c
-    acc *= x
-    acc *= x
-    far = np.abs(x) >= 1e-3
-    if far.any():
-        acc[far] = x[far] - np.log1p(x[far])
-    return acc
+    u = x / (2.0 + x)
+    u2 = u * u
+    acc = 1.0 / 19
+    for k in (17, 15, 13, 11, 9, 7, 5, 3):
+        acc = acc * u2 + 1.0 / k
+    return x * u - 2.0 * u * u2 * acc
 
 
 class _Scratch:
@@ -95,7 +90,7 @@ def _kl_terms(p: _Float, q: _Float, out: _Float, s: _Scratch, *, careful: bool) 
     np.log(out, out=log)
     np.subtract(out, 1.0, out=out)  # exact for r in [1/2, 2] (Sterbenz)
     np.subtract(out, log, out=out)  # g = (r - 1) - log r >= 0, no rounding near 1
-    g_near = NEAR[out.dtype] ** 2 / 2  # g below this: |r - 1| < NEAR, about
+    g_near = NEAR**2 / 2  # g below this: |r - 1| < NEAR, about
     if not out.min() >= g_near:  # some r near 1 (or NaN): recompute those terms
         near = np.flatnonzero(out < g_near)
         pn = p[near].astype(np.float64)
@@ -194,7 +189,8 @@ def numpy_rows(name: str, arrays: Sequence[Any], *, validate: bool) -> Any | Non
         with np.errstate(all="ignore"):
             for r0, r1, c0, c1, c in tasks:
                 blocks = [f[r0:r1, c0:c1] for f in flat]
-                p = blocks[0].reshape(-1)
+                flats = [b.reshape(-1) for b in blocks]
+                p = flats[0]
                 if not p.min() >= 0:  # negative or NaN P: the generic path
                     return False
                 if validate:
@@ -202,7 +198,6 @@ def numpy_rows(name: str, arrays: Sequence[Any], *, validate: bool) -> Any | Non
                         sums[i, r0:r1, c] = np.add.reduce(block, axis=1)
                 elif name == "kl" and p.max() > 1e10:  # unnormalised: q/p may underflow
                     return False
-                flats = [b.reshape(-1) for b in blocks]
                 out = s.a[: p.size]
                 total = None
                 if kernel(flats, out, s, False):
@@ -279,11 +274,8 @@ def _small_kl(p: list[float], q: list[float]) -> float | None:
             return math.inf
         else:
             x = (qi - pi) / pi
-            if abs(x) < 1e-3:  # the series, as _series
-                acc = _SERIES[-1]
-                for c in reversed(_SERIES[:-1]):
-                    acc = acc * x + c
-                total += pi * acc * x * x
+            if abs(x) < NEAR:
+                total += pi * _series(x)
             else:
                 r = qi / pi
                 if not _NORMAL[np.dtype(np.float64)] <= r < math.inf:

@@ -258,10 +258,8 @@ def _try_fast(
     if name is None or normalize or not isinstance(axis, int) or isinstance(axis, bool):
         return None
     if all(type(v) in (list, tuple) for v in values) and axis in (-1, 0):
-        if validate:  # short lists: plain Python floats, checked as the generic path does
-            small = _fast.small_lists(name, values)
-            return None if small is None else _compat.numpy_namespace().asarray(small)
-        return None
+        small = _fast.small_lists(name, values)  # checked as the generic path checks
+        return None if small is None else _compat.numpy_namespace().asarray(small)
     first = values[0]
     if getattr(first, "ndim", None) and axis in (-1, first.ndim - 1):
         return _fast.numpy_rows(name, values, validate=validate)
