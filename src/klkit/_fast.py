@@ -28,13 +28,13 @@ import numpy as np
 
 from klkit._validation import sum_tolerance
 
-__all__ = ["BLOCK", "NEAR", "numpy_rows", "small_lists"]
+__all__ = ["BLOCK", "NEAR", "numpy_rows", "series", "small_lists"]
 
 BLOCK = 1 << 15
 """Elements per block: the inputs and scratch of one block stay in a core's L2 cache."""
 
 NEAR = 0.1
-"""Below this |q/p - 1| the KL term is recomputed in float64 by :func:`_series`.
+"""Below this |q/p - 1| the KL term is recomputed in float64 by :func:`series`.
 
 Above it, ``(r - 1) - log r`` is off by at most about ``4 eps / |r - 1|`` relative:
 a few ulp in float64, as the generic path."""
@@ -42,7 +42,7 @@ a few ulp in float64, as the generic path."""
 _Float = np.ndarray[Any, np.dtype[np.floating[Any]]]
 
 
-def _series(x: Any) -> Any:
+def series(x: Any) -> Any:
     """``x - log1p(x)`` without cancellation for ``|x|`` up to about 0.15.
 
     With ``u = x/(2 + x)``, ``1 + x = (1 + u)/(1 - u)``, so ``log1p(x) = 2 atanh(u)``
@@ -94,7 +94,7 @@ def _kl_terms(p: _Float, q: _Float, out: _Float, s: _Scratch, *, careful: bool) 
     if not out.min() >= g_near:  # some r near 1 (or NaN): recompute those terms
         near = np.flatnonzero(out < g_near)
         pn = p[near].astype(np.float64)
-        out[near] = _series((q[near] - pn) / pn)
+        out[near] = series((q[near] - pn) / pn)
     np.multiply(out, p, out=out)
     if careful:
         mask = s.mask[:n]
@@ -275,7 +275,7 @@ def _small_kl(p: list[float], q: list[float]) -> float | None:
         else:
             x = (qi - pi) / pi
             if abs(x) < NEAR:
-                total += pi * _series(x)
+                total += pi * series(x)
             else:
                 r = qi / pi
                 if not _NORMAL[np.dtype(np.float64)] <= r < math.inf:

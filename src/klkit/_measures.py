@@ -8,9 +8,10 @@ finite without any eps.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-from klkit import _compat, _fast
+from klkit import _compat, _fast, _native
 from klkit._compat import LN2
 from klkit._inputs import (
     Dist,
@@ -261,21 +262,38 @@ def _try_fast(
         small = _fast.small_lists(name, values)  # checked as the generic path checks
         return None if small is None else _compat.numpy_namespace().asarray(small)
     first = values[0]
+    if "torch" in sys.modules:  # only torch tensors can reach the torch kernels
+        last = values[-1].array if isinstance(values[-1], Logits) else values[-1]
+        if getattr(last, "ndim", None) is not None and axis in (-1, last.ndim - 1):
+            if name == "kl":
+                out = _native.torch_kl_rows(*values, validate=validate)
+            elif (
+                name == "cross_entropy"
+                and isinstance(first, Labels)
+                and isinstance(values[1], Logits)
+            ):
+                out = _native.torch_ce_labels_logits(
+                    first.array, values[1].array, validate=validate
+                )
+            else:
+                out = None
+            if out is not None:
+                return out
     if getattr(first, "ndim", None) and axis in (-1, first.ndim - 1):
         return _fast.numpy_rows(name, values, validate=validate)
     return None
 
 
 def _finish_fast(out: Any, *, keepdims: bool, log_base: float | None, root: bool) -> Any:
-    """Scale, root and shape a NumPy result of the fast path as :func:`_finish` does."""
-    xp = _compat.numpy_namespace()
+    """Scale, root and shape a result of the fast paths as :func:`_finish` does."""
+    xp = _compat.namespace(out, names=["result"])
     if log_base is not None:
         out = out / log_base
     if root:
         out = xp.sqrt(out)
     if keepdims:
         out = xp.expand_dims(out, axis=-1)
-    return out[()] if out.ndim == 0 else out
+    return out[()] if out.ndim == 0 and _compat.is_numpy(xp) else out
 
 
 def _entropy_nats(prep: Prepared) -> Array:
@@ -783,6 +801,10 @@ def binary_cross_entropy(
         return blocks
     logits = isinstance(y_hat, Logits)
     raw_hat = y_hat.array if logits else y_hat
+    if logits and "torch" in sys.modules:
+        fast = _native.torch_bce_logits(y, raw_hat, validate=validate)
+        if fast is not None:
+            return fast if log_base is None else fast / log_base
     xp, _, (t, h), _ = convert([("y", y), ("y_hat", raw_hat)])
     broadcast_shape([tuple(t.shape), tuple(h.shape)], ["y", "y_hat"])
     checks = Checks(t, h, xp=xp, enabled=validate)

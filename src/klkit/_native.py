@@ -1,0 +1,150 @@
+"""PyTorch fast paths built on torch's own fused kernels (issue 4).
+
+Speed reason: the generic array-API code spells every formula as a chain of ``where``
+calls over full-size tensors; in eager PyTorch each call allocates (page faults on
+large tensors) and ``torch.where`` alone costs more than a ``log``. Here each measure
+is a short sequence of in-place torch kernels, with the checks as a few read-only
+reductions. Each function returns None whenever it cannot promise the generic path's
+exact answer (failed checks, zeros, non-finite results, gradients it does not
+handle), and the caller then runs the generic path, which computes the value or
+raises the precise error. Nothing here skips validation.
+
+Only called with torch tensors, so ``torch`` is already imported by the caller's code.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from klkit._fast import NEAR, series
+from klkit._validation import sum_tolerance
+
+__all__ = ["torch_bce_logits", "torch_ce_labels_logits", "torch_kl_rows"]
+
+_FLOATS = ("torch.float32", "torch.float64")
+
+EXACT_BELOW = 0.01
+"""Rows whose KL is below this get every near term recomputed (see torch_kl_rows)."""
+
+
+def _is_float_tensor(x: Any) -> bool:
+    return type(x).__module__.startswith("torch") and str(getattr(x, "dtype", "")) in _FLOATS
+
+
+def torch_kl_rows(p: Any, q: Any, *, validate: bool) -> Any | None:
+    """KL per row over the last axis of two torch tensors, or None (generic path).
+
+    Terms are ``p (r - 1 - log r)`` with ``r = q/p`` as in :mod:`klkit._fast`. Near
+    ``r = 1`` the log's rounding costs ``2 eps |q - p|`` per term, so a row is off by
+    at most ``2 eps sum|q - p| <= 2 eps sqrt(2 D)`` (Pinsker) plus a few ulp of D:
+    relative to D, that is under ``30 eps`` where ``D >= EXACT_BELOW``. Rows below it
+    (nearly equal P and Q) and rows not summing to 1 are recomputed in float64 with
+    the series for ``|r - 1| < NEAR``, as the NumPy path does for every term.
+
+    Only for tensors of one float dtype and shape that need no gradient (the generic
+    path defines the gradient at p = 0), with Q >= 2 * smallest normal * max(1, max P)
+    so that q/p is never subnormal (a zero in Q, i.e. a possible +inf, goes generic).
+    """
+    torch = sys.modules["torch"]
+    if not (
+        _is_float_tensor(p)
+        and _is_float_tensor(q)
+        and p.dtype == q.dtype
+        and p.shape == q.shape
+        and p.ndim >= 1
+        and p.numel() > 0
+        and not (torch.is_grad_enabled() and (p.requires_grad or q.requires_grad))
+    ):
+        return None
+    k = p.shape[-1]
+    info = torch.finfo(p.dtype)
+    tol = sum_tolerance(info.eps, k)
+    normal = ((p.sum(-1) - 1).abs() <= tol) & ((q.sum(-1) - 1).abs() <= tol)
+    p_min, p_max = torch.aminmax(p)
+    ok = (p_min >= 0) & (q.amin() >= 2 * info.tiny * torch.clamp(p_max, min=1.0))
+    if validate:
+        ok &= normal.all()
+    if not bool(ok):  # one device sync for all checks; NaN fails every comparison
+        return None
+    g = torch.div(q, p)
+    log_r = torch.log(g)
+    g.sub_(1.0).sub_(log_r)  # (r - 1) - log r >= 0; r - 1 is exact near r = 1
+    rows = torch.linalg.vecdot(p, g)
+    redo = torch.nonzero(((rows < EXACT_BELOW) | ~normal).reshape(-1)).squeeze(1)
+    if redo.numel():
+        p2 = p.reshape(-1, k)[redo].double()
+        q2 = q.reshape(-1, k)[redo].double()
+        g2 = g.reshape(-1, k)[redo].double()
+        g2 = torch.where(g2 < NEAR**2 / 2, series((q2 - p2) / p2), g2)
+        rows.reshape(-1)[redo] = torch.linalg.vecdot(p2, g2).to(p.dtype)
+    if not bool(torch.isfinite(rows).all()):  # p = 0 (0 * nan) or q/p overflowed
+        return None
+    return rows.clamp_(min=0.0)
+
+
+def torch_ce_labels_logits(labels: Any, logits: Any, *, validate: bool) -> Any | None:
+    """``cross_entropy(Labels(y), Logits(z))`` by ``F.cross_entropy``, or None.
+
+    ``F.cross_entropy`` is log-softmax plus gather in one fused kernel, forward and
+    backward, without a one-hot tensor. Labels are checked against ``0..K-1`` first;
+    a non-finite result (NaN or +inf logits, a row of -inf, -inf at the label) goes to
+    the generic path, which raises the precise error or returns +inf.
+    """
+    torch = sys.modules["torch"]
+    if not (
+        _is_float_tensor(logits)
+        and type(labels).__module__.startswith("torch")
+        and labels.dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
+        and logits.ndim >= 1
+        and tuple(labels.shape) == tuple(logits.shape[:-1])
+        and labels.device == logits.device
+        and logits.shape[-1] > 0
+    ):
+        return None
+    k = logits.shape[-1]
+    y = labels.reshape(-1).long()
+    if validate and y.numel():
+        lo, hi = torch.aminmax(y)
+        if not bool((lo >= 0) & (hi < k)):
+            return None
+    F = sys.modules["torch.nn.functional"]
+    out = F.cross_entropy(logits.reshape(-1, k), y, reduction="none")
+    if not bool(torch.isfinite(out.detach()).all()):
+        return None
+    return out.reshape(labels.shape)
+
+
+def torch_bce_logits(y: Any, z: Any, *, validate: bool) -> Any | None:
+    """``binary_cross_entropy(y, Logits(z))`` with in-place torch kernels, or None.
+
+    Not ``F.binary_cross_entropy_with_logits``: it computes ``(1 - y) z + softplus(-z)``,
+    which cancels in the tails (z = -30, y = 0 loses 4% in float64). Here
+    ``log1p(exp(-|z|)) + (1 - y) max(z, 0) - y min(z, 0)``: every part is >= 0, so
+    nothing cancels. y must be in [0, 1]; a non-finite result (non-finite logits) goes
+    to the generic path, which raises the precise error; so do tensors needing a
+    gradient.
+    """
+    torch = sys.modules["torch"]
+    if not (
+        _is_float_tensor(y)
+        and _is_float_tensor(z)
+        and y.dtype == z.dtype
+        and y.shape == z.shape
+        and y.device == z.device
+        # max(z, 0) and min(z, 0) would both pass a gradient at z = 0 (1 - 2y, not
+        # 1/2 - y): gradients take the generic path.
+        and not (torch.is_grad_enabled() and (y.requires_grad or z.requires_grad))
+    ):
+        return None
+    if validate and y.numel():
+        lo, hi = torch.aminmax(y)
+        if not bool((lo >= 0) & (hi <= 1)):  # NaN fails too
+            return None
+    out = torch.abs(z).neg_().exp_().log1p_()
+    part = torch.clamp(z, min=0.0)
+    out.addcmul_(part, torch.rsub(y, 1.0))
+    out.addcmul_(torch.clamp(z, max=0.0, out=part), y, value=-1.0)
+    if not bool(torch.isfinite(out.sum())):  # an inf/NaN logit (or a huge sum: generic)
+        return None
+    return out
