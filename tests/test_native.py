@@ -198,3 +198,35 @@ def test_bce_logits_matches_torch_on_random_batches_and_checks_its_input():
     assert _native.torch_bce_logits(y, zg, validate=True) is None
     kl.binary_cross_entropy(y, kl.Logits(zg)).sum().backward()
     torch.testing.assert_close(zg.grad, torch.sigmoid(z) - y)
+
+
+# --- JAX under jit ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rel", [1e-6, 1e-3, 0.05, 1.0])
+def test_jax_jit_kl_matches_mpmath_on_both_branches(rel):
+    # rel = 1: every row's D is far above EXACT_BELOW, so the short formula runs;
+    # rel <= 0.05: D ~ rel^2 / 2 is below it, so lax.cond takes the generic terms.
+    jax = pytest.importorskip("jax")
+    rng = np.random.default_rng(int(10 / rel))
+    p64 = rows((4, 300), rng)
+    q64 = p64 * np.exp(rel * rng.standard_normal(p64.shape))
+    q64 /= q64.sum(-1, keepdims=True)
+    p, q = jax.numpy.asarray(p64, np.float32), jax.numpy.asarray(q64, np.float32)
+    got = np.asarray(jax.jit(kl.kl_divergence)(p, q))
+    for i in range(4):
+        ref = mp_kl_row(np.asarray(p[i]), np.asarray(q[i]))
+        assert got[i] == pytest.approx(ref, rel=1e-5)
+    grad = np.asarray(jax.jit(jax.grad(lambda a: kl.kl_divergence(a, q).sum()))(p))
+    exact = np.log(np.asarray(p, np.float64) / np.asarray(q, np.float64))
+    np.testing.assert_allclose(grad, exact, rtol=1e-5, atol=1e-6)
+
+
+def test_jax_jit_kl_keeps_zeros_and_infinities_exact():
+    jax = pytest.importorskip("jax")
+    p = jax.numpy.asarray([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5], [0.5, 0.5, 0.0]])
+    q = jax.numpy.asarray([[0.0, 0.5, 0.5], [0.2, 0.3, 0.5], [0.25, 0.25, 0.5]])
+    got = np.asarray(jax.jit(kl.kl_divergence)(p, q))
+    assert got[0] == math.inf
+    assert got[1] == 0.0
+    assert got[2] == pytest.approx(math.log(2), rel=1e-6)

@@ -28,6 +28,7 @@ __all__ = [
     "default_float",
     "deferred_check",
     "device_of",
+    "is_jax_tracer",
     "is_numpy",
     "is_traced",
     "library_name",
@@ -108,6 +109,15 @@ def is_traced(x: Array) -> bool:
 
         return isinstance(x, jax.core.Tracer)
     return False
+
+
+def is_jax_tracer(*arrays: Array) -> bool:
+    """Tell whether any of ``arrays`` is a JAX tracer (inside ``jit``, ``grad``, ``vmap``)."""
+    if "jax" not in sys.modules:
+        return False
+    import jax  # noqa: PLC0415  (already imported by the caller's code)
+
+    return any(isinstance(a, jax.core.Tracer) for a in arrays)
 
 
 def can_defer_checks(x: Array) -> bool:

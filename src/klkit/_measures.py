@@ -341,7 +341,15 @@ def _kl_nats(prep: Prepared) -> Array:
     else:
         prob_p, log_p = dense(dp, prep)
         prob_q, log_q = dense(dq, prep)
-        out = _sum(kl_terms(prob_p, prob_q, log_p, log_q, xp=xp), prep)
+        if log_p is None and log_q is None and _compat.is_jax_tracer(prob_p, prob_q):
+            out = _native.jax_kl_rows(
+                prob_p,
+                prob_q,
+                axis=prep.axis,
+                exact=lambda: _sum(kl_terms(prob_p, prob_q, None, None, xp=xp), prep),
+            )
+        else:
+            out = _sum(kl_terms(prob_p, prob_q, log_p, log_q, xp=xp), prep)
     return out
 
 
