@@ -188,7 +188,7 @@ def _jax_short_kl(jax: Any) -> Any:
     def short(p: Any, q: Any, axis: int) -> Any:
         return jnp.sum((q - p) - p * jnp.log(q / p), axis=axis)
 
-    @short.defjvp
+    @short.defjvp  # type: ignore[untyped-decorator]
     def _(axis: int, primals: Any, tangents: Any) -> Any:
         p, q = primals
         dp, dq = tangents
