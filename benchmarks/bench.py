@@ -255,6 +255,40 @@ def jax_section(shape: tuple[int, int], budget: float) -> None:
     )
 
 
+def dask_section(rows: int, k: int, chunk_rows: int) -> None:
+    try:
+        import dask
+        import dask.array as da
+    except ModuleNotFoundError:
+        print("\n(dask not installed: skipped)")
+        return
+
+    def make(seed: int) -> Any:
+        x = da.random.default_rng(seed).random((rows, k), chunks=(chunk_rows, k)) + 0.01
+        return x / x.sum(-1, keepdims=True)
+
+    p, q = make(0), make(1)
+    chunk = chunk_rows * k * 8
+    with dask.config.set(scheduler="threads"):
+        t0 = time.perf_counter()
+        peak = peak_bytes(lambda: kl.kl_divergence(p, q).compute())
+        seconds = time.perf_counter() - t0
+    table(
+        "Dask, float64, inputs generated chunk by chunk (tracemalloc peak)",
+        ["elements", "chunk", "time", "peak", "peak / chunk", "peak / inputs"],
+        [
+            [
+                f"{rows * k:.0e}",
+                f"{chunk / 1e6:.0f} MB",
+                f"{seconds:.2f} s",
+                f"{peak / 1e6:.0f} MB",
+                f"{peak / chunk:.1f}",
+                f"{peak / (2 * rows * k * 8):.1%}",
+            ]
+        ],
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
@@ -262,6 +296,7 @@ def main() -> None:
     if args.quick:
         shapes: list[tuple[int, ...]] = [(100, 100), (10, 1000), (10**4,)]
         budget, mem_n, torch_shapes, jax_shape = 0.02, 10**5, [(64, 100)], (64, 100)
+        dask_shape = (100, 10**4, 10)
     else:
         shapes = [(1000, 1000), (100, 100000), (10**7,)]
         budget, mem_n, torch_shapes, jax_shape = (
@@ -270,6 +305,7 @@ def main() -> None:
             [(4096, 1000), (256, 50257)],
             (1000, 1000),
         )
+        dask_shape = (1000, 10**5, 10)
     print(
         f"klkit {kl.__version__}, NumPy {np.__version__}; ratios are klkit / reference unless named"
     )
@@ -278,6 +314,7 @@ def main() -> None:
     small_section(budget)
     torch_section(torch_shapes, budget)
     jax_section(jax_shape, budget)
+    dask_section(*dask_shape)
 
 
 if __name__ == "__main__":

@@ -136,3 +136,23 @@ def test_short_lists_match_the_array_path(a, b, name):
     assert type(value) is np.float64
     arrays = generic(measure, *(np.array(x) for x in args))
     assert value == pytest.approx(float(arrays), rel=1e-10, abs=1e-15)
+
+
+@pytest.mark.parametrize("name", ["kl", "js"])
+def test_mixed_batch_redoes_only_the_close_rows_and_all_rows_stay_exact(name):
+    # Far rows keep the short terms (their rounding is ~30 eps relative at most);
+    # rows with D < EXACT_BELOW * sum P get the series. Both must match the generic
+    # path, which takes the series for every near term, to ~1e-13.
+    rng = np.random.default_rng(5)
+    p = rows((6, 500), rng)
+    q = rows((6, 500), rng)
+    for i, rel in [(1, 1e-8), (3, 1e-5), (5, 0.05)]:
+        q[i] = p[i] * np.exp(rel * rng.standard_normal(500))
+        q[i] /= q[i].sum()
+    measure = kl.kl_divergence if name == "kl" else kl.js_divergence
+    assert _fast.numpy_rows(name, (p, q), validate=True) is not None
+    fast = measure(p, q)
+    assert (fast[[1, 3, 5]] < _fast.EXACT_BELOW).all()
+    assert (fast[[0, 2, 4]] > _fast.EXACT_BELOW).all()
+    np.testing.assert_allclose(fast, generic(measure, p, q), rtol=1e-13)
+    np.testing.assert_allclose(measure(p, q, validate=False), fast, rtol=0)

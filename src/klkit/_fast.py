@@ -28,7 +28,7 @@ import numpy as np
 
 from klkit._validation import sum_tolerance
 
-__all__ = ["BLOCK", "NEAR", "numpy_rows", "series", "small_lists"]
+__all__ = ["BLOCK", "EXACT_BELOW", "NEAR", "numpy_rows", "series", "small_lists"]
 
 BLOCK = 1 << 15
 """Elements per block: the inputs and scratch of one block stay in a core's L2 cache."""
@@ -38,6 +38,16 @@ NEAR = 0.1
 
 Above it, ``(r - 1) - log r`` is off by at most about ``4 eps / |r - 1|`` relative:
 a few ulp in float64, as the generic path."""
+
+EXACT_BELOW = 0.01
+"""KL and JS rows at least this times sum(P) skip the series near ``r = 1``.
+
+There ``(r - 1) - log r`` is off by ``2 eps |x|`` (x = q/p - 1) from the rounding of
+log r, against a term ~ p x^2/2. By Cauchy-Schwarz over the terms with |x| < NEAR
+(where the term is >= 0.45 p x^2), a row's error is at most
+``2 eps sqrt(2.2 D sum P)``, i.e. ``2 eps sqrt(2.2 / EXACT_BELOW)`` ~ 30 eps relative
+when ``D >= EXACT_BELOW sum P``; JS likewise. Rows below it (nearly equal P and Q)
+get every near term by the series, exact to a few ulp."""
 
 _Float = np.ndarray[Any, np.dtype[np.floating[Any]]]
 
@@ -71,11 +81,14 @@ class _Scratch:
 _NORMAL = {np.dtype(np.float32): 1.2e-38, np.dtype(np.float64): 2.3e-308}
 
 
-def _kl_terms(p: _Float, q: _Float, out: _Float, s: _Scratch, *, careful: bool) -> bool:
+def _kl_terms(
+    p: _Float, q: _Float, out: _Float, s: _Scratch, *, careful: bool, exact: bool
+) -> bool:
     """Write p (r - 1 - log r), r = q/p, into ``out``; False if the ratio loses digits.
 
     ``careful`` also handles p = 0 (the term is q); without it such terms are NaN
-    and the caller retries the block carefully.
+    and the caller retries the block carefully. ``exact`` recomputes the terms with
+    ``|r - 1| < NEAR`` by the series.
     """
     n = p.size
     log = s.b[:n]
@@ -91,7 +104,7 @@ def _kl_terms(p: _Float, q: _Float, out: _Float, s: _Scratch, *, careful: bool) 
     np.subtract(out, 1.0, out=out)  # exact for r in [1/2, 2] (Sterbenz)
     np.subtract(out, log, out=out)  # g = (r - 1) - log r >= 0, no rounding near 1
     g_near = NEAR**2 / 2  # g below this: |r - 1| < NEAR, about
-    if not out.min() >= g_near:  # some r near 1 (or NaN): recompute those terms
+    if exact and not out.min() >= g_near:  # some r near 1 (or NaN): recompute those terms
         near = np.flatnonzero(out < g_near)
         pn = p[near].astype(np.float64)
         out[near] = series((q[near] - pn) / pn)
@@ -103,8 +116,13 @@ def _kl_terms(p: _Float, q: _Float, out: _Float, s: _Scratch, *, careful: bool) 
     return True
 
 
-def _kernel(name: str) -> Callable[[Sequence[_Float], _Float, _Scratch, bool], bool]:
-    """Return the per-block term function of a measure; it writes terms into ``out``."""
+def _kernel(
+    name: str, *, exact: bool
+) -> Callable[[Sequence[_Float], _Float, _Scratch, bool], bool]:
+    """Return the per-block term function of a measure; it writes terms into ``out``.
+
+    ``exact``: KL terms near ``r = 1`` by the series (see :func:`numpy_rows`).
+    """
 
     def entropy(a: Sequence[_Float], out: _Float, s: _Scratch, careful: bool) -> bool:
         (p,) = a
@@ -126,7 +144,7 @@ def _kernel(name: str) -> Callable[[Sequence[_Float], _Float, _Scratch, bool], b
 
     def kl(a: Sequence[_Float], out: _Float, s: _Scratch, careful: bool) -> bool:
         p, q = a
-        return _kl_terms(p, q, out, s, careful=careful)
+        return _kl_terms(p, q, out, s, careful=careful, exact=exact)
 
     def js(a: Sequence[_Float], out: _Float, s: _Scratch, careful: bool) -> bool:
         p, q = a
@@ -134,9 +152,9 @@ def _kernel(name: str) -> Callable[[Sequence[_Float], _Float, _Scratch, bool], b
         m, half = s.m[:n], s.c[:n]  # _kl_terms uses s.b and s.mask
         np.add(p, q, out=m)
         np.multiply(m, 0.5, out=m)
-        if not _kl_terms(p, m, half, s, careful=careful):
+        if not _kl_terms(p, m, half, s, careful=careful, exact=exact):
             return False
-        if not _kl_terms(q, m, out, s, careful=careful):
+        if not _kl_terms(q, m, out, s, careful=careful, exact=exact):
             return False
         np.add(out, half, out=out)
         np.multiply(out, 0.5, out=out)
@@ -182,9 +200,12 @@ def numpy_rows(name: str, arrays: Sequence[Any], *, validate: bool) -> Any | Non
     tasks, chunks = _tasks(rows, k)
     terms = np.empty((rows, chunks), first.dtype)
     sums = np.empty((len(arrays), rows, chunks), first.dtype)
-    kernel = _kernel(name)
+    # KL and JS first take the short terms everywhere, then redo with the series the
+    # rows where the short terms' rounding could show (see EXACT_BELOW).
+    two_pass = name in ("kl", "js")
 
-    def work(tasks: Sequence[tuple[int, int, int, int, int]]) -> bool:
+    def work(tasks: Sequence[tuple[int, int, int, int, int]], *, exact: bool) -> bool:
+        kernel = _kernel(name, exact=exact)
         s = _Scratch(first.dtype, min(BLOCK, first.size))
         with np.errstate(all="ignore"):
             for r0, r1, c0, c1, c in tasks:
@@ -193,10 +214,12 @@ def numpy_rows(name: str, arrays: Sequence[Any], *, validate: bool) -> Any | Non
                 p = flats[0]
                 if not p.min() >= 0:  # negative or NaN P: the generic path
                     return False
-                if validate:
+                if validate or two_pass:
                     for i, block in enumerate(blocks):
                         sums[i, r0:r1, c] = np.add.reduce(block, axis=1)
-                elif name == "kl" and p.max() > 1e10:  # unnormalised: q/p may underflow
+                if (
+                    not validate and name == "kl" and p.max() > 1e10
+                ):  # unnormalised: q/p may underflow
                     return False
                 out = s.a[: p.size]
                 total = None
@@ -209,9 +232,16 @@ def numpy_rows(name: str, arrays: Sequence[Any], *, validate: bool) -> Any | Non
                 terms[r0:r1, c] = total
         return True
 
-    if not work(tasks):
+    if not work(tasks, exact=not two_pass):
         return None
     totals = terms.sum(axis=1)
+    if two_pass:
+        redo = ~(totals >= EXACT_BELOW * sums[0].sum(axis=1))  # NaN rows too
+        if redo.any():
+            again = [t for t in tasks if redo[t[0] : t[1]].any()]
+            if not work(again, exact=True):
+                return None
+            totals = terms.sum(axis=1)
     if validate:
         tol = sum_tolerance(float(np.finfo(first.dtype).eps), k)
         row_sums = sums.sum(axis=2)

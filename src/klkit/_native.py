@@ -19,15 +19,12 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from klkit._fast import NEAR, series
+from klkit._fast import EXACT_BELOW, NEAR, series
 from klkit._validation import sum_tolerance
 
 __all__ = ["jax_kl_rows", "torch_bce_logits", "torch_ce_labels_logits", "torch_kl_rows"]
 
 _FLOATS = ("torch.float32", "torch.float64")
-
-EXACT_BELOW = 0.01
-"""Rows whose KL is below this get every near term recomputed (see torch_kl_rows)."""
 
 
 def _is_float_tensor(x: Any) -> bool:
