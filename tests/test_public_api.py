@@ -5,8 +5,15 @@ import inspect
 import klkit as kl
 
 PUBLIC = {
+    "Bernoulli",
     "Breakdown",
     "DistributionError",
+    "Exponential",
+    "Family",
+    "Laplace",
+    "LogNormal",
+    "Normal",
+    "Uniform",
     "Labels",
     "LogProbs",
     "Logits",

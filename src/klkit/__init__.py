@@ -7,6 +7,7 @@ input unless ``validate=False``.
 """
 
 from klkit._explain import Breakdown, explain
+from klkit._families import Bernoulli, Exponential, Family, Laplace, LogNormal, Normal, Uniform
 from klkit._inputs import Labels, Logits, LogProbs
 from klkit._measures import (
     binary_cross_entropy,
@@ -21,11 +22,18 @@ from klkit._validation import DistributionError
 __version__ = "0.1.0"
 
 __all__ = [
+    "Bernoulli",
     "Breakdown",
     "DistributionError",
+    "Exponential",
+    "Family",
     "Labels",
+    "Laplace",
+    "LogNormal",
     "LogProbs",
     "Logits",
+    "Normal",
+    "Uniform",
     "__version__",
     "binary_cross_entropy",
     "cross_entropy",

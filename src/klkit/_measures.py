@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from klkit import _compat, _fast, _native
+from klkit import _compat, _families, _fast, _native
 from klkit._compat import LN2
 from klkit._inputs import (
     Dist,
@@ -221,6 +221,8 @@ def _run(
     NumPy arrays and short lists take the fast path of :mod:`klkit._fast` when it
     applies. ``root``: return the square root of the result in the unit of ``base``.
     """
+    if any(isinstance(v, _families.Family) for v in args.values()):
+        return _families.family_measure(measure.__name__, list(args.values()), base=base)
     log_base = check_base(base)
     fast = _try_fast(measure, args, axis=axis, normalize=normalize, validate=validate)
     if fast is not None:
