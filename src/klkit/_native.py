@@ -31,6 +31,19 @@ def _is_float_tensor(x: Any) -> bool:
     return type(x).__module__.startswith("torch") and str(getattr(x, "dtype", "")) in _FLOATS
 
 
+def _plain_pair(a: Any, b: Any) -> bool:
+    """Two float tensors of one dtype, shape and device, neither needing a gradient."""
+    torch = sys.modules["torch"]
+    return (
+        _is_float_tensor(a)
+        and _is_float_tensor(b)
+        and a.dtype == b.dtype
+        and a.shape == b.shape
+        and a.device == b.device
+        and not (torch.is_grad_enabled() and (a.requires_grad or b.requires_grad))
+    )
+
+
 def torch_kl_rows(p: Any, q: Any, *, validate: bool) -> Any | None:
     """KL per row over the last axis of two torch tensors, or None (generic path).
 
@@ -46,15 +59,7 @@ def torch_kl_rows(p: Any, q: Any, *, validate: bool) -> Any | None:
     so that q/p is never subnormal (a zero in Q, i.e. a possible +inf, goes generic).
     """
     torch = sys.modules["torch"]
-    if not (
-        _is_float_tensor(p)
-        and _is_float_tensor(q)
-        and p.dtype == q.dtype
-        and p.shape == q.shape
-        and p.ndim >= 1
-        and p.numel() > 0
-        and not (torch.is_grad_enabled() and (p.requires_grad or q.requires_grad))
-    ):
+    if not (_plain_pair(p, q) and p.ndim >= 1 and p.numel() > 0):
         return None
     k = p.shape[-1]
     info = torch.finfo(p.dtype)
@@ -125,16 +130,9 @@ def torch_bce_logits(y: Any, z: Any, *, validate: bool) -> Any | None:
     gradient.
     """
     torch = sys.modules["torch"]
-    if not (
-        _is_float_tensor(y)
-        and _is_float_tensor(z)
-        and y.dtype == z.dtype
-        and y.shape == z.shape
-        and y.device == z.device
-        # max(z, 0) and min(z, 0) would both pass a gradient at z = 0 (1 - 2y, not
-        # 1/2 - y): gradients take the generic path.
-        and not (torch.is_grad_enabled() and (y.requires_grad or z.requires_grad))
-    ):
+    # max(z, 0) and min(z, 0) would both pass a gradient at z = 0 (1 - 2y, not
+    # 1/2 - y): gradients take the generic path.
+    if not _plain_pair(y, z):
         return None
     if validate and y.numel():
         lo, hi = torch.aminmax(y)
