@@ -35,6 +35,7 @@ __all__ = [
     "logsumexp",
     "namespace",
     "numpy_namespace",
+    "numpy_scalar",
     "take_along_axis",
     "to_numpy",
 ]
@@ -85,6 +86,11 @@ def numpy_namespace() -> Namespace:
 def is_numpy(xp: Namespace) -> bool:
     """Tell whether ``xp`` is NumPy's namespace."""
     return bool(array_api_compat.is_numpy_namespace(xp))
+
+
+def numpy_scalar(x: Array, xp: Namespace) -> Array:
+    """Turn a NumPy 0-d result into a NumPy scalar, like SciPy's; leave the rest."""
+    return x[()] if is_numpy(xp) and x.ndim == 0 else x
 
 
 def device_of(x: Array) -> Device:

@@ -394,9 +394,7 @@ def family_measure(name: str, values: list[Any], *, base: float | None) -> Any:
             out = checks.attach(out)
     if log_base is not None:
         out = out / log_base
-    if _compat.is_numpy(xp) and out.ndim == 0:
-        return out[()]
-    return out
+    return _compat.numpy_scalar(out, xp)
 
 
 def _resolve(values: list[Family]) -> tuple[Namespace, list[dict[str, Array]]]:

@@ -147,9 +147,7 @@ def _finish(result: Array, prep: Prepared, *, keepdims: bool, log_base: float | 
             result = xp.reshape(result, prep.keep_shape)
         else:
             result = xp.expand_dims(result, axis=prep.axis)
-    if _compat.is_numpy(xp) and result.ndim == 0:
-        return result[()]  # a NumPy scalar, like SciPy's
-    return result
+    return _compat.numpy_scalar(result, xp)
 
 
 def _blockwise(
@@ -295,7 +293,7 @@ def _finish_fast(out: Any, *, keepdims: bool, log_base: float | None, root: bool
         out = xp.sqrt(out)
     if keepdims:
         out = xp.expand_dims(out, axis=-1)
-    return out[()] if out.ndim == 0 and _compat.is_numpy(xp) else out
+    return _compat.numpy_scalar(out, xp)
 
 
 def _entropy_nats(prep: Prepared) -> Array:
@@ -842,6 +840,4 @@ def binary_cross_entropy(
     if log_base is not None:
         out = out / log_base
     out = checks.attach(out)
-    if _compat.is_numpy(xp) and out.ndim == 0:
-        return out[()]
-    return out
+    return _compat.numpy_scalar(out, xp)
