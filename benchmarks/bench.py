@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -162,6 +164,53 @@ def small_section(budget: float) -> None:
     )
 
 
+_TORCH_PEAK_CHILD = r"""
+import resource, sys
+import torch
+import torch.nn.functional as F
+import klkit as kl
+n, c = int(sys.argv[1]), int(sys.argv[2])
+torch.manual_seed(0)
+for rows in (2, n):  # a tiny warm-up call first: one-time setup is not the call's cost
+    z = torch.randn(rows, c, requires_grad=sys.argv[4] == "grad")
+    y = torch.randint(0, c, (rows,))
+    if rows == n:
+        with open("/proc/self/statm") as f:
+            base = int(f.read().split()[1]) * resource.getpagesize()
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    exec(sys.argv[3])
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(after - base, before - base)
+"""
+
+
+def torch_peak(stmt: str, n: int, c: int, *, grad: bool = False) -> float | None:
+    """Peak resident memory (bytes) of one call beyond its inputs, in a fresh process.
+
+    tracemalloc does not see torch's allocator and CPU torch has no peak counter, so a
+    child process runs ``stmt`` once and reports its RSS high-water mark minus its RSS
+    just before the call. Linux only (``/proc``); None elsewhere.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    argv = [sys.executable, "-c", _TORCH_PEAK_CHILD, str(n), str(c), stmt, "grad" if grad else ""]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True)
+    peak, slack = (float(v) for v in out.stdout.split()[-2:])
+    # The high-water mark may already sit above the baseline (from imports): then the
+    # call's own peak is hidden unless it exceeds that slack.
+    return None if peak <= slack else peak
+
+
+def memory_ratio(n: int, c: int, *, grad: bool) -> str:
+    """klkit's peak memory over F.cross_entropy's for labels and logits (both fresh)."""
+    tail = ".sum().backward()" if grad else ""
+    ref = torch_peak(f'F.cross_entropy(z, y, reduction="none"){tail}', n, c, grad=grad)
+    mine = torch_peak(f"kl.cross_entropy(kl.Labels(y), kl.Logits(z)){tail}", n, c, grad=grad)
+    if ref is None or mine is None:
+        return "n/a"
+    return f"{mine / ref:.2f}x ({mine / 2**20:.0f}/{ref / 2**20:.0f} MB)"
+
+
 def torch_section(shapes: list[tuple[int, int]], budget: float) -> None:
     try:
         import torch
@@ -181,6 +230,7 @@ def torch_section(shapes: list[tuple[int, int]], budget: float) -> None:
                 "F.kl_div(q.log(), p).sum(-1)",
                 fmt(ref),
                 f"{mine / ref:.2f}x",
+                "",
             ]
         )
         z = torch.randn(n, c)
@@ -194,6 +244,7 @@ def torch_section(shapes: list[tuple[int, int]], budget: float) -> None:
                 "F.cross_entropy",
                 fmt(ref),
                 f"{mine / ref:.2f}x",
+                memory_ratio(n, c, grad=False),
             ]
         )
         zg = z.clone().requires_grad_()
@@ -213,6 +264,7 @@ def torch_section(shapes: list[tuple[int, int]], budget: float) -> None:
                 "F.cross_entropy",
                 fmt(ref),
                 f"{mine / ref:.2f}x",
+                memory_ratio(n, c, grad=True),
             ]
         )
         t = torch.rand(n, c)
@@ -227,11 +279,12 @@ def torch_section(shapes: list[tuple[int, int]], budget: float) -> None:
                 "F.bce_with_logits",
                 fmt(ref),
                 f"{mine / ref:.2f}x",
+                "",
             ]
         )
     table(
         "PyTorch CPU, float32",
-        ["klkit call", "klkit", "reference", "ref time", "klkit / ref"],
+        ["klkit call", "klkit", "reference", "ref time", "klkit / ref", "peak memory / ref"],
         rows,
     )
 
