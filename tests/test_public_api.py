@@ -6,6 +6,14 @@ import klkit as kl
 
 PUBLIC = {
     "Bernoulli",
+    "Beta",
+    "Binomial",
+    "Dirichlet",
+    "Gamma",
+    "Geometric",
+    "MultivariateNormal",
+    "Poisson",
+    "StudentT",
     "Breakdown",
     "DistributionError",
     "Exponential",

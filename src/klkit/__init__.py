@@ -7,7 +7,23 @@ input unless ``validate=False``.
 """
 
 from klkit._explain import Breakdown, explain
-from klkit._families import Bernoulli, Exponential, Family, Laplace, LogNormal, Normal, Uniform
+from klkit._families import (
+    Bernoulli,
+    Beta,
+    Binomial,
+    Dirichlet,
+    Exponential,
+    Family,
+    Gamma,
+    Geometric,
+    Laplace,
+    LogNormal,
+    MultivariateNormal,
+    Normal,
+    Poisson,
+    StudentT,
+    Uniform,
+)
 from klkit._inputs import Labels, Logits, LogProbs
 from klkit._measures import (
     binary_cross_entropy,
@@ -23,16 +39,24 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Bernoulli",
+    "Beta",
+    "Binomial",
     "Breakdown",
+    "Dirichlet",
     "DistributionError",
     "Exponential",
     "Family",
+    "Gamma",
+    "Geometric",
     "Labels",
     "Laplace",
     "LogNormal",
     "LogProbs",
     "Logits",
+    "MultivariateNormal",
     "Normal",
+    "Poisson",
+    "StudentT",
     "Uniform",
     "__version__",
     "binary_cross_entropy",

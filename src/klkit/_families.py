@@ -15,11 +15,12 @@ scales) and ``h(t) = exp(-t) - 1 + t`` use series for small arguments.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from klkit import _compat
+from klkit import _compat, _special
 from klkit._fast import NEAR, series
 from klkit._inputs import LogProbs, _float_dtype
 from klkit._typing import Array, Namespace
@@ -27,11 +28,19 @@ from klkit._validation import Checks, DistributionError, check_base
 
 __all__ = [
     "Bernoulli",
+    "Beta",
+    "Binomial",
+    "Dirichlet",
     "Exponential",
     "Family",
+    "Gamma",
+    "Geometric",
     "Laplace",
     "LogNormal",
+    "MultivariateNormal",
     "Normal",
+    "Poisson",
+    "StudentT",
     "Uniform",
     "family_measure",
 ]
@@ -49,12 +58,67 @@ def _is_array(x: object) -> bool:
     )
 
 
+_NEED = {
+    "real": "a finite number",
+    "positive": "> 0 and finite",
+    "nonnegative": ">= 0 and finite",
+    "count": "a whole number >= 0",
+    "unit": "a probability in [0, 1]",
+    "success": "a probability in (0, 1]",
+}
+
+
+def _ok_number(v: float, rule: str) -> bool:
+    return {
+        "real": math.isfinite(v),
+        "positive": 0 < v < math.inf,
+        "nonnegative": 0 <= v < math.inf,
+        "count": 0 <= v < math.inf and v == math.floor(v),
+        "unit": 0 <= v <= 1,
+        "success": 0 < v <= 1,
+    }[rule]
+
+
+def _bad_entries(x: Array, rule: str, xp: Namespace) -> Array:
+    if rule == "real":
+        return ~xp.isfinite(x)
+    if rule == "positive":
+        return ~((x > 0) & xp.isfinite(x))
+    if rule == "nonnegative":
+        return ~((x >= 0) & xp.isfinite(x))
+    if rule == "count":
+        return ~((x >= 0) & xp.isfinite(x) & (xp.floor(x) == x))
+    if rule == "unit":
+        return ~((x >= 0) & (x <= 1))
+    return ~((x > 0) & (x <= 1))  # "success"
+
+
+def _broadcast_batch(family: str, shapes: dict[str, tuple[int, ...]]) -> tuple[int, ...]:
+    """Broadcast ``shapes``, or raise a DistributionError naming the two that clash."""
+    out: tuple[int, ...] = ()
+    first = ""
+    for name, shape in shapes.items():
+        n = max(len(out), len(shape))
+        a, b = (1,) * (n - len(out)) + out, (1,) * (n - len(shape)) + shape
+        if any(x != y and 1 not in (x, y) for x, y in zip(a, b, strict=True)):
+            msg = (
+                f"`{family}` parameters `{first}` (batch shape {out}) and `{name}` (batch "
+                f"shape {shape}) do not broadcast; give them equal shapes or size-1 axes."
+            )
+            raise DistributionError(msg)
+        out = tuple(max(x, y) for x, y in zip(a, b, strict=True))
+        first = first or name
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class Family:
     """A batch of distributions of one parametric family (see the subclasses)."""
 
     _rules: ClassVar[dict[str, str]] = {}
-    """Parameter name -> rule: "real", "positive" or "unit" (a probability)."""
+    """Parameter name -> rule: a key of ``_NEED``."""
+    _event: ClassVar[dict[str, int]] = {}
+    """Parameter name -> number of trailing event dimensions (default 0)."""
 
     params: dict[str, Any] = field(init=False, repr=False)
 
@@ -76,23 +140,15 @@ class Family:
         if arrays:
             xp = _compat.namespace(*arrays.values(), names=list(arrays))
             checks = Checks(*arrays.values(), xp=xp, enabled=True)
+            self._check_shapes(arrays)
         for name, value in self.params.items():
             rule = self._rules[name]
-            need = {
-                "real": "a finite number",
-                "positive": "> 0 and finite",
-                "unit": "a probability in [0, 1]",
-            }[rule]
-            template = f"`{family}` parameter `{name}` has {{value}}{{where}}; it must be {need}."
+            template = (
+                f"`{family}` parameter `{name}` has {{value}}{{where}}; it must be {_NEED[rule]}."
+            )
             if not _is_array(value):
-                v = float(value)
-                ok = {
-                    "real": math.isfinite(v),
-                    "positive": 0 < v < math.inf,
-                    "unit": 0 <= v <= 1,
-                }[rule]
-                if not ok:
-                    raise DistributionError(template.format(value=v, where=""))
+                if not _ok_number(float(value), rule):
+                    raise DistributionError(template.format(value=float(value), where=""))
                 continue
             assert checks is not None
             xp = checks.xp
@@ -100,13 +156,32 @@ class Family:
             if not xp.isdtype(x.dtype, ("real floating", "integral")):
                 msg = f"`{family}` parameter `{name}` has dtype {x.dtype}; pass real numbers."
                 raise TypeError(msg)
-            bad = {
-                "real": ~xp.isfinite(x),
-                "positive": ~((x > 0) & xp.isfinite(x)),
-                "unit": ~((x >= 0) & (x <= 1)),
-            }[rule]
+            bad = _bad_entries(x, rule, xp)
+            event = self._event.get(name, 0)
+            if checks.mode == "defer" and event:
+                # Deferred (Dask) checks line up with the result, which has no event
+                # axes: check per distribution, showing its smallest entry.
+                axes = tuple(range(-event, 0))
+                bad, x = xp.any(bad, axis=axes), xp.min(x, axis=axes)
             checks.fail_where(bad, x, template)
         object.__setattr__(self, "_checks", checks)
+
+    def _check_shapes(self, arrays: dict[str, Any]) -> None:
+        """Batch shapes (event dimensions dropped) must broadcast against each other."""
+        family = type(self).__name__
+        batch: dict[str, tuple[int, ...]] = {}
+        for name, x in arrays.items():
+            event = self._event.get(name, 0)
+            shape = tuple(x.shape)
+            if len(shape) < event:
+                what = "a vector" if event == 1 else "a matrix"
+                msg = (
+                    f"`{family}` parameter `{name}` has shape {shape}; it must be {what} "
+                    f"(or a batch of them, with the last {event} axes the event)."
+                )
+                raise DistributionError(msg)
+            batch[name] = shape[: len(shape) - event]
+        _broadcast_batch(family, batch)
 
     def __repr__(self) -> str:
         inner = ", ".join(
@@ -213,6 +288,174 @@ class Bernoulli(Family):
             self._store(logits=logits)
 
 
+class Gamma(Family):
+    """Gamma distribution with density ``rate^a x^(a-1) e^(-rate x) / Gamma(a)``, ``x > 0``.
+
+    ``Gamma(concentration, rate)`` as in ``torch.distributions``; ``Exponential(rate)``
+    is ``Gamma(1, rate)``, and the two compare in closed form. Entropy
+    ``a - log(rate) + lgamma(a) + (1 - a) psi(a)``.
+
+    Examples
+    --------
+    >>> import klkit as kl
+    >>> round(float(kl.kl_divergence(kl.Gamma(2.0, 1.0), kl.Exponential(1.0))), 6)
+    0.422784
+    """
+
+    _rules: ClassVar[dict[str, str]] = {"concentration": "positive", "rate": "positive"}
+
+    def __init__(self, concentration: Any, rate: Any) -> None:
+        self._store(concentration=concentration, rate=rate)
+
+
+class Beta(Family):
+    """Beta distribution on ``[0, 1]``: ``Beta(concentration1, concentration0)`` (torch's order).
+
+    ``concentration1`` is SciPy's ``a`` (the exponent of ``x``), ``concentration0`` its
+    ``b`` (of ``1 - x``). ``Uniform(0, 1)`` is ``Beta(1, 1)``; Uniform and Beta pairs
+    compare in closed form.
+
+    Examples
+    --------
+    >>> import klkit as kl
+    >>> round(float(kl.kl_divergence(kl.Beta(2.0, 5.0), kl.Beta(3.0, 3.0))), 6)
+    0.716667
+    """
+
+    _rules: ClassVar[dict[str, str]] = {"concentration1": "positive", "concentration0": "positive"}
+
+    def __init__(self, concentration1: Any, concentration0: Any) -> None:
+        self._store(concentration1=concentration1, concentration0=concentration0)
+
+
+class Dirichlet(Family):
+    """Dirichlet distribution over the simplex; ``concentration`` has the K outcomes last.
+
+    Examples
+    --------
+    >>> import numpy as np, klkit as kl
+    >>> round(float(kl.entropy(kl.Dirichlet(np.ones(3)))), 6)  # uniform on the simplex: -log 2
+    -0.693147
+    """
+
+    _rules: ClassVar[dict[str, str]] = {"concentration": "positive"}
+    _event: ClassVar[dict[str, int]] = {"concentration": 1}
+
+    def __init__(self, concentration: Any) -> None:
+        if not _is_array(concentration):
+            msg = "`Dirichlet` parameter `concentration` must be an array of K > 0 numbers."
+            raise TypeError(msg)
+        self._store(concentration=concentration)
+
+
+class Poisson(Family):
+    """Poisson distribution with mean ``rate >= 0`` on ``0, 1, 2, ...``.
+
+    KL is closed form; the entropy is its series, summed over a window around the mean
+    that holds every term above the dtype's eps (an asymptotic expansion beyond
+    ``rate = 10**4``, where it is exact to rounding).
+    """
+
+    _rules: ClassVar[dict[str, str]] = {"rate": "nonnegative"}
+
+    def __init__(self, rate: Any) -> None:
+        self._store(rate=rate)
+
+
+class Geometric(Family):
+    """Failures before the first success, each trial succeeding with ``probs`` in (0, 1].
+
+    As ``torch.distributions.Geometric``: support ``0, 1, 2, ...``. SciPy's ``geom``
+    counts trials (support ``1, 2, ...``): it converts to a Geometric shifted by one,
+    and pairs on different supports follow the support rule.
+    """
+
+    _rules: ClassVar[dict[str, str]] = {"probs": "success"}
+
+    shift: int = 0
+    """First value of the support: 0 (torch's, failures) or 1 (SciPy's ``geom``, trials)."""
+
+    def __init__(self, probs: Any) -> None:
+        self._store(probs=probs)
+
+    @classmethod
+    def _shifted(cls, probs: Any, shift: int) -> Geometric:
+        """Make a Geometric on ``shift, shift + 1, ...`` (SciPy's ``geom`` has shift 1)."""
+        out = cls(probs)
+        object.__setattr__(out, "shift", shift)
+        return out
+
+    def __repr__(self) -> str:
+        base = super().__repr__()
+        return base if self.shift == 0 else f"{base[:-1]}, shift={self.shift})"
+
+
+class Binomial(Family):
+    """Successes in ``total_count`` trials: ``Binomial(total_count, probs)`` (torch's order).
+
+    Entropy and pairs with different ``total_count`` are exact finite sums; equal
+    counts use ``n * KL(Bernoulli)``. ``total_count`` must be concrete (not traced
+    under ``jax.jit``): the sums have ``max(total_count) + 1`` terms.
+    """
+
+    _rules: ClassVar[dict[str, str]] = {"total_count": "count", "probs": "unit"}
+
+    def __init__(self, total_count: Any, probs: Any) -> None:
+        self._store(total_count=total_count, probs=probs)
+
+
+class StudentT(Family):
+    """Student's t with ``df`` degrees of freedom, ``loc`` and ``scale``.
+
+    Entropy ``(df+1)/2 [psi((df+1)/2) - psi(df/2)] + log(sqrt(df) B(df/2, 1/2) scale)``.
+    KL and cross-entropy have no closed form: use :mod:`klkit.estimate`.
+    """
+
+    _rules: ClassVar[dict[str, str]] = {"df": "positive", "loc": "real", "scale": "positive"}
+
+    def __init__(self, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> None:
+        self._store(df=df, loc=loc, scale=scale)
+
+
+class MultivariateNormal(Family):
+    """``N(loc, covariance_matrix)`` in k dimensions, batched like torch's.
+
+    Give exactly one of ``covariance_matrix`` (symmetric positive definite) and
+    ``scale_tril`` (its lower Cholesky factor, positive diagonal). Everything goes
+    through the Cholesky factor and triangular solves, never an explicit inverse:
+    ``D = (||L2^-1 L1||_F^2 + ||L2^-1 (loc2 - loc1)||^2 - k) / 2 + log det L2 - log det L1``.
+
+    Examples
+    --------
+    >>> import numpy as np, klkit as kl
+    >>> p = kl.MultivariateNormal(np.zeros(2), covariance_matrix=np.eye(2))
+    >>> q = kl.MultivariateNormal(np.ones(2), covariance_matrix=2 * np.eye(2))
+    >>> round(float(kl.kl_divergence(p, q)), 6)
+    0.693147
+    """
+
+    _rules: ClassVar[dict[str, str]] = {"loc": "real", "scale_tril": "real"}
+    _event: ClassVar[dict[str, int]] = {"loc": 1, "scale_tril": 2}
+
+    def __init__(self, loc: Any, covariance_matrix: Any = None, scale_tril: Any = None) -> None:
+        if (covariance_matrix is None) == (scale_tril is None):
+            msg = "`MultivariateNormal` takes exactly one of `covariance_matrix` and `scale_tril`."
+            raise TypeError(msg)
+        given = "covariance_matrix" if scale_tril is None else "scale_tril"
+        matrix = covariance_matrix if scale_tril is None else scale_tril
+        for name, x in (("loc", loc), (given, matrix)):
+            if not _is_array(x):
+                msg = f"`MultivariateNormal` parameter `{name}` must be an array."
+                raise TypeError(msg)
+        if loc.shape[-1:] != matrix.shape[-1:] or matrix.shape[-2:-1] != matrix.shape[-1:]:
+            msg = (
+                f"`MultivariateNormal` needs `loc` of shape (..., k) and `{given}` of shape "
+                f"(..., k, k); got {tuple(loc.shape)} and {tuple(matrix.shape)}."
+            )
+            raise DistributionError(msg)
+        self._store(loc=loc, scale_tril=_mvn_factor(matrix, given, loc))
+
+
 # --- helpers ----------------------------------------------------------------------------
 
 
@@ -241,6 +484,97 @@ def _scale_ratio_minus_one(s1: Array, s2: Array) -> Array:
     return (s1 - s2) * (s1 + s2) / (s2 * s2)
 
 
+def _xlogy(x: Array, y: Array, xp: Namespace) -> Array:
+    """``x log y`` for ``x, y >= 0`` with ``0 log y = 0`` (also for y = 0), gradient-safe."""
+    pos = y > 0
+    log_y = xp.log(xp.where(pos, y, 1.0))
+    return xp.where(x == 0, 0.0, xp.where(pos, x * log_y, -xp.inf))
+
+
+def _mvn_factor(matrix: Array, given: str, loc: Array) -> Array:
+    """Return the lower Cholesky factor of a covariance (or check a ``scale_tril``)."""
+    xp = _compat.namespace(loc, matrix, names=["loc", given])
+    if given == "covariance_matrix":
+        if not _compat.is_traced(matrix):
+            _check_symmetric(matrix, xp)
+        try:
+            factor = xp.linalg.cholesky(matrix)
+        except Exception as exc:  # NumPy's LinAlgError, torch's, ...: find the matrix
+            raise _not_positive_definite(matrix) from exc
+    else:
+        factor = matrix
+    if _compat.is_traced(factor):
+        return factor
+    diag = xp.linalg.diagonal(factor)
+    k = matrix.shape[-1]
+    upper = xp.arange(k)[:, None] < xp.arange(k)[None, :]
+    if given == "scale_tril":
+        Checks(factor, xp=xp, enabled=True).fail_where(
+            ~((diag > 0) & xp.isfinite(diag)),
+            diag,
+            "`MultivariateNormal` parameter `scale_tril` has diagonal entry {value}{where}; "
+            "it must be > 0 and finite (a lower Cholesky factor).",
+        )
+        bad_upper = xp.any(xp.where(upper, factor != 0, False), axis=(-2, -1))
+        Checks(factor, xp=xp, enabled=True).fail_where(
+            bad_upper,
+            xp.sum(xp.where(upper, xp.abs(factor), 0.0), axis=(-2, -1)),
+            "`MultivariateNormal` parameter `scale_tril` has nonzero entries above the "
+            "diagonal (sum of their sizes {value}){where}; pass a lower-triangular matrix.",
+        )
+    elif not bool(xp.all((diag > 0) & xp.isfinite(diag))):  # JAX returns NaN, no error
+        raise _not_positive_definite(matrix)
+    return factor
+
+
+def _check_symmetric(matrix: Array, xp: Namespace) -> None:
+    size = xp.max(xp.abs(matrix), axis=(-2, -1))
+    gap = xp.max(xp.abs(matrix - xp.matrix_transpose(matrix)), axis=(-2, -1))
+    tol = 1000 * xp.finfo(matrix.dtype).eps if xp.isdtype(matrix.dtype, "real floating") else 0
+    Checks(matrix, xp=xp, enabled=True).fail_where(
+        ~(gap <= tol * size),
+        gap,
+        "`MultivariateNormal` parameter `covariance_matrix` is not symmetric{where}: "
+        "entries differ from their transposes by up to {value}; pass a symmetric matrix, "
+        "e.g. (S + S.T) / 2.",
+    )
+
+
+def _not_positive_definite(matrix: Array) -> DistributionError:
+    """Name the first batch index whose matrix is not positive definite."""
+    import numpy as np  # noqa: PLC0415  (only on this error path)
+
+    m = _compat.to_numpy(matrix).astype(np.float64)
+    flat = m.reshape(-1, *m.shape[-2:])
+    smallest = [float(np.linalg.eigvalsh(x)[0]) if np.isfinite(x).all() else math.nan for x in flat]
+    first = next((i for i, v in enumerate(smallest) if not v > 0), 0)
+    index = np.unravel_index(first, m.shape[:-2]) if m.ndim > 2 else ()
+    where = f" at batch index {tuple(int(i) for i in index)}" if index else ""
+    msg = (
+        f"`MultivariateNormal` parameter `covariance_matrix` is not positive definite{where}: "
+        f"its smallest eigenvalue is {smallest[first]:.3g}; pass a symmetric positive "
+        "definite matrix (add a small multiple of the identity if it is singular)."
+    )
+    return DistributionError(msg)
+
+
+def _solve_tril(factor: Array, b: Array, xp: Namespace) -> Array:
+    """``factor^-1 b`` for a lower-triangular ``factor`` (batched, broadcasting).
+
+    torch and JAX have triangular solves; the array API has only ``linalg.solve``,
+    which is right for a triangular matrix too (just not the fastest).
+    """
+    shape = _broadcast_batch("MultivariateNormal", {"p": factor.shape[:-2], "q": b.shape[:-2]})
+    factor = xp.broadcast_to(factor, (*shape, *factor.shape[-2:]))
+    b = xp.broadcast_to(b, (*shape, *b.shape[-2:]))
+    module = type(factor).__module__
+    if module.startswith("torch"):
+        return sys.modules["torch"].linalg.solve_triangular(factor, b, upper=False)
+    if module.startswith(("jax", "jaxlib")):
+        return sys.modules["jax"].scipy.linalg.solve_triangular(factor, b, lower=True)
+    return xp.linalg.solve(factor, b)
+
+
 def _bernoulli_logs(a: dict[str, Array], xp: Namespace) -> Array:
     """``[log(1 - p), log p]`` stacked on a last axis of length 2."""
     if "logits" in a:
@@ -256,26 +590,179 @@ def _bernoulli_logs(a: dict[str, Array], xp: Namespace) -> Array:
 
 # --- the measures ---------------------------------------------------------------------
 
+_E = Callable[[dict[str, Array], Namespace], Array]
+_KL = Callable[[dict[str, Array], dict[str, Array], Namespace], Array]
+
+_ASYMPTOTIC_FROM = 1e4
+"""Poisson rates above this use the asymptotic expansion of the entropy."""
+
+
+def _zeros_like_batch(a: dict[str, Array], xp: Namespace) -> Array:
+    """Zeros with the broadcast batch shape of scalar parameters (for ``+ 0 * loc``)."""
+    out = None
+    for v in a.values():
+        out = 0.0 * v if out is None else out + 0.0 * v
+    assert out is not None
+    return out
+
+
+def _entropy_gamma(a: dict[str, Array], xp: Namespace) -> Array:
+    c, r = a["concentration"], a["rate"]
+    return c - xp.log(r) + _special.lgamma(c, xp) + (1.0 - c) * _special.digamma(c, xp)
+
+
+def _entropy_beta(a: dict[str, Array], xp: Namespace) -> Array:
+    x, y = a["concentration1"], a["concentration0"]
+    dg = _special.digamma
+    return (
+        _special.lbeta(x, y, xp)
+        - (x - 1.0) * dg(x, xp)
+        - (y - 1.0) * dg(y, xp)
+        + (x + y - 2.0) * dg(x + y, xp)
+    )
+
+
+def _entropy_dirichlet(a: dict[str, Array], xp: Namespace) -> Array:
+    c = a["concentration"]
+    total = xp.sum(c, axis=-1)
+    k = c.shape[-1]
+    return (
+        xp.sum(_special.lgamma(c, xp), axis=-1)
+        - _special.lgamma(total, xp)
+        + (total - k) * _special.digamma(total, xp)
+        - xp.sum((c - 1.0) * _special.digamma(c, xp), axis=-1)
+    )
+
+
+def _entropy_poisson(a: dict[str, Array], xp: Namespace) -> Array:
+    """``-sum p log p`` over a window around the mean holding every term above eps."""
+    lam = a["rate"]
+    log_eps = -math.log(float(xp.finfo(lam.dtype).eps))
+    top = _ASYMPTOTIC_FROM
+    if not _compat.is_jax_tracer(lam) and math.prod(lam.shape) > 0:
+        top = min(top, float(xp.max(lam)))
+    # Tails beyond mean +- (sqrt(2.2 log(1/eps) mean) + log(1/eps)) are below eps.
+    half = math.ceil(math.sqrt(2.2 * log_eps * top) + log_eps)
+    capped = xp.where(lam > _ASYMPTOTIC_FROM, _ASYMPTOTIC_FROM, lam)
+    start = xp.floor(xp.where(capped > half, capped - half, 0.0))
+    k = start[..., None] + xp.arange(2 * half + 1, dtype=lam.dtype, device=_compat.device_of(lam))
+    log_p = _poisson_log_pmf(k, capped[..., None], xp)
+    keep = log_p > -xp.inf  # rate 0: only k = 0 has mass
+    safe = xp.where(keep, log_p, 0.0)
+    series_sum = 0.0 - xp.sum(xp.where(keep, xp.exp(safe) * safe, 0.0), axis=-1)
+    big = xp.where(lam > _ASYMPTOTIC_FROM, lam, _ASYMPTOTIC_FROM)
+    inv = 1.0 / big
+    asymptotic = 0.5 * xp.log(2 * math.pi * math.e * big) - inv * (
+        1 / 12 + inv * (1 / 24 + inv * 19 / 360)
+    )
+    return xp.where(lam > _ASYMPTOTIC_FROM, asymptotic, series_sum)
+
+
+def _poisson_log_pmf(k: Array, lam: Array, xp: Namespace) -> Array:
+    """``k log lam - lam - lgamma(k + 1)`` without its large terms cancelling.
+
+    Near the mean of a large rate the three terms are ~1e5 and the result ~-5, so the
+    direct formula keeps only ~11 digits. With ``z = k + 1 >= 10`` and Stirling,
+    ``-(k + 1/2) log1p(v) + lam v - log(2 pi lam)/2 - c(z)`` with ``v = (z - lam)/lam``
+    and ``c`` the series part of ``lgamma(z)``: every term stays small.
+    """
+    direct = _xlogy(k, lam, xp) - lam - _special.lgamma(k + 1.0, xp)
+    big = (k + 1.0 >= _special.SERIES_FROM) & (lam > 0)
+    z = xp.where(big, k + 1.0, _special.SERIES_FROM)
+    m = xp.where(big, lam, 1.0)
+    v = (z - m) / m
+    stirling = (
+        -(z - 0.5) * xp.log1p(v) + m * v - 0.5 * xp.log(2 * math.pi * m)
+    ) - _special.lgamma_series(z, xp)
+    return xp.where(big, stirling, direct)
+
+
+def _bernoulli_entropy_terms(p: Array, xp: Namespace) -> Array:
+    return -(_xlogy(p, p, xp) + _xlogy(1.0 - p, 1.0 - p, xp))
+
+
+def _entropy_geometric(a: dict[str, Array], xp: Namespace) -> Array:
+    p = a["probs"]
+    return _bernoulli_entropy_terms(p, xp) / p
+
+
+def _binomial_log_pmf(k: Array, n: Array, p: Array, xp: Namespace) -> Array:
+    """``log C(n, k) + k log p + (n - k) log(1 - p)`` for ``0 <= k <= n`` (else unused)."""
+    rest = xp.where(k <= n, n - k, 0.0)
+    tail = xp.where(rest == 0, 0.0, rest * xp.log1p(-xp.where(rest == 0, 0.0, p)))
+    return (
+        _special.lgamma(n + 1.0, xp)
+        - _special.lgamma(k + 1.0, xp)
+        - _special.lgamma(rest + 1.0, xp)
+        + _xlogy(k, p, xp)
+        + tail
+    )
+
+
+def _count_grid(n: Array, xp: Namespace) -> Array:
+    """``0, 1, ..., max(n)`` on a new last axis (needs concrete counts)."""
+    if _compat.is_jax_tracer(n):
+        msg = (
+            "Binomial sums have max(total_count) + 1 terms, so `total_count` must be "
+            "concrete: pass it as a Python number or a non-traced array, outside jax.jit."
+        )
+        raise TypeError(msg)
+    top = int(float(xp.max(n))) if math.prod(n.shape) else 0
+    return xp.arange(top + 1, dtype=n.dtype, device=_compat.device_of(n))
+
+
+def _entropy_binomial(a: dict[str, Array], xp: Namespace) -> Array:
+    n, p = a["total_count"], a["probs"]
+    k = _count_grid(n, xp)
+    n_, p_ = n[..., None], p[..., None]
+    log_pmf = _binomial_log_pmf(k, n_, p_, xp)
+    keep = (k <= n_) & (log_pmf > -xp.inf)
+    safe = xp.where(keep, log_pmf, 0.0)
+    return 0.0 - xp.sum(xp.where(keep, xp.exp(safe) * safe, 0.0), axis=-1)
+
+
+def _entropy_student(a: dict[str, Array], xp: Namespace) -> Array:
+    df = a["df"]
+    dg = _special.digamma
+    return (
+        0.5 * (df + 1.0) * (dg(0.5 * (df + 1.0), xp) - dg(0.5 * df, xp))
+        + 0.5 * xp.log(df)
+        + _special.lbeta(0.5 * df, 0.5 + 0.0 * df, xp)
+        + xp.log(a["scale"])
+        + 0.0 * a["loc"]
+    )
+
+
+def _entropy_mvn(a: dict[str, Array], xp: Namespace) -> Array:
+    factor = a["scale_tril"]
+    k = factor.shape[-1]
+    log_det = xp.sum(xp.log(xp.linalg.diagonal(factor)), axis=-1)
+    return k * _HALF_LOG_2PI_E + log_det + xp.sum(0.0 * a["loc"], axis=-1)
+
+
+_ENTROPY: dict[type, _E] = {
+    Normal: lambda a, xp: _HALF_LOG_2PI_E + xp.log(a["scale"]) + 0.0 * a["loc"],
+    LogNormal: lambda a, xp: _HALF_LOG_2PI_E + xp.log(a["scale"]) + a["loc"],
+    Laplace: lambda a, xp: 1.0 + math.log(2.0) + xp.log(a["scale"]) + 0.0 * a["loc"],
+    Exponential: lambda a, xp: 1.0 - xp.log(a["rate"]),
+    Uniform: lambda a, xp: xp.log(a["high"] - a["low"]),
+    Gamma: _entropy_gamma,
+    Beta: _entropy_beta,
+    Dirichlet: _entropy_dirichlet,
+    Poisson: _entropy_poisson,
+    Geometric: _entropy_geometric,
+    Binomial: _entropy_binomial,
+    StudentT: _entropy_student,
+    MultivariateNormal: _entropy_mvn,
+}
+
 
 def _entropy(d: Family, a: dict[str, Array], xp: Namespace) -> Array:
     from klkit._measures import entropy  # noqa: PLC0415  (_measures imports this module)
 
-    if isinstance(d, Normal):
-        return _HALF_LOG_2PI_E + xp.log(a["scale"]) + 0.0 * a["loc"]
-    if isinstance(d, LogNormal):
-        return _HALF_LOG_2PI_E + xp.log(a["scale"]) + a["loc"]
-    if isinstance(d, Laplace):
-        return 1.0 + math.log(2.0) + xp.log(a["scale"]) + 0.0 * a["loc"]
-    if isinstance(d, Exponential):
-        return 1.0 - xp.log(a["rate"])
-    if isinstance(d, Uniform):
-        return xp.log(a["high"] - a["low"])
     if isinstance(d, Bernoulli):
         return entropy(LogProbs(_bernoulli_logs(a, xp)), validate=False)
-    raise AssertionError(type(d))  # every family is listed above
-
-
-_KL = Callable[[dict[str, Array], dict[str, Array], Namespace], Array]
+    return _ENTROPY[type(d)](a, xp)
 
 
 def _kl_normal(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
@@ -310,17 +797,172 @@ def _kl_uniform_normal(a: dict[str, Array], b: dict[str, Array], xp: Namespace) 
     return -xp.log(width / s) + (_HALF_LOG_2PI_E - 0.5) + 0.5 * second
 
 
-def _kl_uniform_exponential(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
-    inside = a["low"] >= 0
-    rate = b["rate"]
-    value = rate * (a["high"] + a["low"]) / 2 - xp.log((a["high"] - a["low"]) * rate)
+def _kl_infinite(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
+    """P puts mass where Q has none (a support on the whole line against a bounded one)."""
+    return _zeros_like_batch(a, xp) + xp.inf
+
+
+def _kl_gamma(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
+    """``(c1 - c2) psi(c1) - lgamma(c1) + lgamma(c2) + c2 g(x) + (c1 - c2) x``.
+
+    With ``x = (r2 - r1)/r1`` this is torch's formula, with the rate terms
+    ``c2 log(r1/r2) + c1 (r2 - r1)/r1`` regrouped so they do not cancel.
+    """
+    c1, c2 = a["concentration"], b["concentration"]
+    x = (b["rate"] - a["rate"]) / a["rate"]
+    return (
+        (c1 - c2) * _special.digamma(c1, xp)
+        - _special.lgamma(c1, xp)
+        + _special.lgamma(c2, xp)
+        + c2 * _g(x, xp)
+        + (c1 - c2) * x
+    )
+
+
+def _kl_beta(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
+    a1, b1 = a["concentration1"], a["concentration0"]
+    a2, b2 = b["concentration1"], b["concentration0"]
+    dg = _special.digamma
+    return (
+        _special.lbeta(a2, b2, xp)
+        - _special.lbeta(a1, b1, xp)
+        + (a1 - a2) * dg(a1, xp)
+        + (b1 - b2) * dg(b1, xp)
+        + (a2 - a1 + b2 - b1) * dg(a1 + b1, xp)
+    )
+
+
+def _kl_dirichlet(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
+    c1, c2 = a["concentration"], b["concentration"]
+    if c1.shape[-1] != c2.shape[-1]:
+        msg = (
+            f"kl_divergence(Dirichlet, Dirichlet) needs the same number of outcomes; got "
+            f"{c1.shape[-1]} and {c2.shape[-1]} (the last axis of `concentration`)."
+        )
+        raise DistributionError(msg)
+    t1, t2 = xp.sum(c1, axis=-1), xp.sum(c2, axis=-1)
+    lg, dg = _special.lgamma, _special.digamma
+    return (
+        lg(t1, xp)
+        - xp.sum(lg(c1, xp), axis=-1)
+        - lg(t2, xp)
+        + xp.sum(lg(c2, xp), axis=-1)
+        + xp.sum((c1 - c2) * (dg(c1, xp) - dg(t1, xp)[..., None]), axis=-1)
+    )
+
+
+def _kl_poisson(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
+    """``l1 g((l2 - l1)/l1)`` = ``l1 log(l1/l2) - l1 + l2``; ``l2`` when ``l1 = 0``."""
+    l1, l2 = a["rate"], b["rate"]
+    ok = (l1 > 0) & (l2 > 0)
+    s1 = xp.where(ok, l1, 1.0)
+    value = s1 * _g((xp.where(ok, l2, 1.0) - s1) / s1, xp)
+    return xp.where(ok, value, xp.where(l1 == 0, l2, xp.inf))
+
+
+def _kl_bernoulli_probs(p: Array, q: Array, xp: Namespace) -> Array:
+    from klkit._measures import kl_divergence  # noqa: PLC0415  (as above)
+
+    pair = [_bernoulli_logs({"probs": v}, xp) for v in (p, q)]
+    return kl_divergence(LogProbs(pair[0]), LogProbs(pair[1]), validate=False)
+
+
+def _kl_binomial(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
+    """``n KL(Bernoulli)`` for equal counts, the finite sum otherwise, +inf if n1 > n2."""
+    n1, n2, p1, p2 = a["total_count"], b["total_count"], a["probs"], b["probs"]
+    same = n1 * _kl_bernoulli_probs(p1, p2, xp)
+    k = _count_grid(n1, xp)
+    m1, m2 = n1[..., None], n2[..., None]
+    lp1 = _binomial_log_pmf(k, m1, p1[..., None], xp)
+    lp2 = _binomial_log_pmf(k, m2, p2[..., None], xp)
+    keep = (k <= m1) & (lp1 > -xp.inf)
+    safe1 = xp.where(keep, lp1, 0.0)
+    summed = xp.sum(xp.where(keep, xp.exp(safe1) * (safe1 - lp2), 0.0), axis=-1)
+    summed = xp.where(n1 > n2, xp.inf, summed)
+    return xp.where(n1 == n2, same, summed)
+
+
+def _kl_mvn(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
+    l1, l2 = a["scale_tril"], b["scale_tril"]
+    k = l1.shape[-1]
+    if l2.shape[-1] != k:
+        msg = (
+            f"kl_divergence(MultivariateNormal, MultivariateNormal) needs one dimension; "
+            f"got {k} and {l2.shape[-1]}."
+        )
+        raise DistributionError(msg)
+    m = _solve_tril(l2, l1, xp)
+    z = _solve_tril(l2, (b["loc"] - a["loc"])[..., None], xp)
+    log_det = xp.sum(xp.log(xp.linalg.diagonal(l2)), axis=-1) - xp.sum(
+        xp.log(xp.linalg.diagonal(l1)), axis=-1
+    )
+    return 0.5 * (xp.sum(m * m, axis=(-2, -1)) + xp.sum(z * z, axis=(-2, -1)) - k) + log_det
+
+
+def _as_gamma(a: dict[str, Array]) -> dict[str, Array]:
+    """Exponential(rate) is Gamma(1, rate)."""
+    rate = a["rate"]
+    return {"concentration": 0.0 * rate + 1.0, "rate": rate}
+
+
+def _cross_minus_entropy(cross: _KL, entropy_p: _E) -> _KL:
+    """KL of a cross-family pair from its closed-form cross-entropy: H(P, Q) - H(P)."""
+    return lambda a, b, xp: cross(a, b, xp) - entropy_p(a, xp)
+
+
+def _mean_log_uniform(lo: Array, hi: Array, xp: Namespace) -> Array:
+    """``E[log X]`` for X uniform on ``[lo, hi]``, ``lo >= 0``: ``[x log x - x]`` over width."""
+    return (_xlogy(hi, hi, xp) - _xlogy(lo, lo, xp)) / (hi - lo) - 1.0
+
+
+def _cross_gamma(mean_log: Array, mean: Array, b: dict[str, Array], xp: Namespace) -> Array:
+    """``-E[log Gamma(x; c, r)]`` from ``E[log X]`` and ``E[X]``."""
+    c, r = b["concentration"], b["rate"]
+    return -c * xp.log(r) + _special.lgamma(c, xp) - (c - 1.0) * mean_log + r * mean
+
+
+def _cross_uniform_gamma(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
+    lo, hi = a["low"], a["high"]
+    inside = lo >= 0
+    lo_s = xp.where(inside, lo, 0.0)
+    hi_s = xp.where(inside, hi, 1.0)
+    value = _cross_gamma(_mean_log_uniform(lo_s, hi_s, xp), (lo_s + hi_s) / 2, b, xp)
     return xp.where(inside, value, xp.inf)
 
 
-def _kl_infinite(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
-    """P puts mass where Q has none (a support on the whole line against a bounded one)."""
-    first = next(iter(a.values()))
-    return xp.zeros_like(first) + xp.inf
+def _cross_uniform_beta(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
+    lo, hi = a["low"], a["high"]
+    inside = (lo >= 0) & (hi <= 1)
+    lo_s = xp.where(inside, lo, 0.0)
+    hi_s = xp.where(inside, hi, 1.0)
+    x, y = b["concentration1"], b["concentration0"]
+    value = (
+        _special.lbeta(x, y, xp)
+        - (x - 1.0) * _mean_log_uniform(lo_s, hi_s, xp)
+        - (y - 1.0) * _mean_log_uniform(1.0 - hi_s, 1.0 - lo_s, xp)
+    )
+    return xp.where(inside, value, xp.inf)
+
+
+def _cross_beta_uniform(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
+    inside = (b["low"] <= 0) & (b["high"] >= 1)
+    width = xp.where(inside, b["high"] - b["low"], 1.0)
+    return xp.where(inside, xp.log(width), xp.inf) + _zeros_like_batch(a, xp)
+
+
+def _cross_beta_gamma(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
+    x, y = a["concentration1"], a["concentration0"]
+    dg = _special.digamma
+    return _cross_gamma(dg(x, xp) - dg(x + y, xp), x / (x + y), b, xp)
+
+
+def _cross_lognormal_gamma(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
+    mu, s = a["loc"], a["scale"]
+    return _cross_gamma(mu, xp.exp(mu + 0.5 * s * s), b, xp)
+
+
+def _gamma_q(cross: _KL) -> _KL:
+    return lambda a, b, xp: cross(a, _as_gamma(b), xp)
 
 
 _PAIRS: dict[tuple[type, type], _KL] = {
@@ -329,14 +971,40 @@ _PAIRS: dict[tuple[type, type], _KL] = {
     (Laplace, Laplace): _kl_laplace,
     (Exponential, Exponential): _kl_exponential,
     (Uniform, Uniform): _kl_uniform,
+    (Gamma, Gamma): _kl_gamma,
+    (Beta, Beta): _kl_beta,
+    (Dirichlet, Dirichlet): _kl_dirichlet,
+    (Poisson, Poisson): _kl_poisson,
+    (Binomial, Binomial): _kl_binomial,
+    (MultivariateNormal, MultivariateNormal): _kl_mvn,
+    (Exponential, Gamma): lambda a, b, xp: _kl_gamma(_as_gamma(a), b, xp),
+    (Gamma, Exponential): lambda a, b, xp: _kl_gamma(a, _as_gamma(b), xp),
     (Uniform, Normal): _kl_uniform_normal,
-    (Uniform, Exponential): _kl_uniform_exponential,
-    (Normal, Uniform): _kl_infinite,
-    (Laplace, Uniform): _kl_infinite,
-    (Normal, Exponential): _kl_infinite,
-    (Laplace, Exponential): _kl_infinite,
-    (Exponential, Uniform): _kl_infinite,
+    (Uniform, Exponential): _cross_minus_entropy(_gamma_q(_cross_uniform_gamma), _ENTROPY[Uniform]),
+    (Uniform, Gamma): _cross_minus_entropy(_cross_uniform_gamma, _ENTROPY[Uniform]),
+    (Uniform, Beta): _cross_minus_entropy(_cross_uniform_beta, _ENTROPY[Uniform]),
+    (Beta, Uniform): _cross_minus_entropy(_cross_beta_uniform, _entropy_beta),
+    (Beta, Gamma): _cross_minus_entropy(_cross_beta_gamma, _entropy_beta),
+    (Beta, Exponential): _cross_minus_entropy(_gamma_q(_cross_beta_gamma), _entropy_beta),
+    (LogNormal, Gamma): _cross_minus_entropy(_cross_lognormal_gamma, _ENTROPY[LogNormal]),
+    (LogNormal, Exponential): _cross_minus_entropy(
+        _gamma_q(_cross_lognormal_gamma), _ENTROPY[LogNormal]
+    ),
 }
+# Whole-line supports against half-line or bounded ones, half-line against bounded.
+for _p, _q in [
+    (Normal, Uniform),
+    (Laplace, Uniform),
+    (StudentT, Uniform),
+    (Exponential, Uniform),
+    (Gamma, Uniform),
+    (LogNormal, Uniform),
+    (Gamma, Beta),
+    (Exponential, Beta),
+    (LogNormal, Beta),
+    *((w, h) for w in (Normal, Laplace, StudentT) for h in (Exponential, Gamma, LogNormal, Beta)),
+]:
+    _PAIRS[_p, _q] = _kl_infinite
 
 
 def _kl(p: Family, q: Family, a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
@@ -345,16 +1013,41 @@ def _kl(p: Family, q: Family, a: dict[str, Array], b: dict[str, Array], xp: Name
     if isinstance(p, Bernoulli) and isinstance(q, Bernoulli):
         lp, lq = _bernoulli_logs(a, xp), _bernoulli_logs(b, xp)
         return kl_divergence(LogProbs(lp), LogProbs(lq), validate=False)
+    if isinstance(p, Geometric) and isinstance(q, Geometric):
+        return _kl_geometric(p.shift - q.shift, a["probs"], b["probs"], xp)
     rule = _PAIRS.get((type(p), type(q)))
     if rule is None:
-        have = ", ".join(f"{x.__name__}-{y.__name__}" for x, y in _PAIRS if x is not y)
         msg = (
-            f"kl_divergence({type(p).__name__}, {type(q).__name__}) has no closed form in "
-            f"klkit. Same-family pairs have one, and so do {have}. For other pairs, "
-            "draw samples and compare them."
+            f"kl_divergence({type(p).__name__}, {type(q).__name__}) has no closed form. "
+            "Every same-family pair has one except StudentT's, and so do these mixed "
+            f"pairs: {_mixed_pairs()}. For this pair use klkit.estimate.kl_divergence, "
+            "which integrates numerically or by Monte Carlo and reports its error."
         )
         raise DistributionError(msg)
     return rule(a, b, xp)
+
+
+def _mixed_pairs() -> str:
+    return ", ".join(
+        f"{x.__name__}-{y.__name__}"
+        for (x, y), f in _PAIRS.items()
+        if x is not y and f is not _kl_infinite
+    )
+
+
+def _kl_geometric(shift: int, p: Array, q: Array, xp: Namespace) -> Array:
+    """KL of geometric laws whose supports start at ``s1`` and ``s2``, ``shift = s1 - s2``.
+
+    Equal supports: ``KL(Bernoulli(p) || Bernoulli(q)) / p``. ``s1 < s2``: P puts mass
+    below Q's support, +inf. ``s1 > s2``: ``-(shift + (1-p)/p) log(1-q) - log q - H(P)``.
+    """
+    if shift == 0:
+        return _kl_bernoulli_probs(p, q, xp) / p
+    if shift < 0:
+        return 0.0 * p + 0.0 * q + xp.inf
+    trials = shift + (1.0 - p) / p
+    cross = -trials * xp.log1p(-q) - xp.log(q)
+    return cross - _entropy_geometric({"probs": p}, xp)
 
 
 def family_measure(name: str, values: list[Any], *, base: float | None) -> Any:
@@ -374,9 +1067,11 @@ def family_measure(name: str, values: list[Any], *, base: float | None) -> Any:
             xp0, arrays0 = _resolve(values)
             probs = [xp0.exp(_bernoulli_logs(a, xp0)) for a in arrays0]
             return getattr(_measures, name)(*probs, base=base, validate=False)
+        kinds = ", ".join(type(v).__name__ for v in values)
         msg = (
-            f"{name} of two continuous distribution families has no closed form. "
-            "Draw samples from both and compare them."
+            f"{name}({kinds}) has no closed form (only two Bernoullis have one). Use "
+            f"klkit.estimate.js_divergence({kinds}), which integrates numerically or by "
+            "Monte Carlo and reports its error."
         )
         raise DistributionError(msg)
     xp, arrays = _resolve(values)

@@ -97,9 +97,9 @@ class _Message:
 
 
 def _where(index: Sequence[int], kind: Kind) -> str:
+    if not index:  # a 0-d array: nothing to point at
+        return ""
     if kind == "row":
-        if not index:
-            return ""
         place = str(index[0]) if len(index) == 1 else str(tuple(index))
         return f" in row {place}"
     place = str(index[0]) if len(index) == 1 else str(tuple(index))
