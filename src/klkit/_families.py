@@ -43,6 +43,7 @@ __all__ = [
     "StudentT",
     "Uniform",
     "family_measure",
+    "is_distribution",
 ]
 
 _HALF_LOG_2PI_E = 0.5 * math.log(2 * math.pi * math.e)
@@ -1050,9 +1051,22 @@ def _kl_geometric(shift: int, p: Array, q: Array, xp: Namespace) -> Array:
     return cross - _entropy_geometric({"probs": p}, xp)
 
 
+def is_distribution(x: object) -> bool:
+    """Tell whether ``x`` is a family or a frozen SciPy distribution."""
+    from klkit._scipy_dists import is_scipy_frozen  # noqa: PLC0415  (it imports this module)
+
+    return isinstance(x, Family) or is_scipy_frozen(x)
+
+
 def family_measure(name: str, values: list[Any], *, base: float | None) -> Any:
-    """``entropy``, ``cross_entropy`` or ``kl_divergence`` of families, in closed form."""
+    """``entropy``, ``cross_entropy`` or ``kl_divergence`` of families, in closed form.
+
+    Frozen SciPy distributions are converted to families first.
+    """
+    from klkit._scipy_dists import from_scipy, is_scipy_frozen  # noqa: PLC0415  (as above)
+
     log_base = check_base(base)
+    values = [from_scipy(v) if is_scipy_frozen(v) else v for v in values]
     if not all(isinstance(v, Family) for v in values):
         kinds = ", ".join(type(v).__name__ for v in values)
         msg = (

@@ -219,7 +219,7 @@ def _run(
     NumPy arrays and short lists take the fast path of :mod:`klkit._fast` when it
     applies. ``root``: return the square root of the result in the unit of ``base``.
     """
-    if any(isinstance(v, _families.Family) for v in args.values()):
+    if any(_families.is_distribution(v) for v in args.values()):
         return _families.family_measure(measure.__name__, list(args.values()), base=base)
     log_base = check_base(base)
     fast = _try_fast(measure, args, axis=axis, normalize=normalize, validate=validate)

@@ -1,0 +1,78 @@
+"""Frozen scipy.stats distributions convert to the matching family (SciPy's conventions)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.integrate as si
+import scipy.stats as ss
+
+import klkit as kl
+
+CASES = [
+    (ss.norm(1.5, 2.0), ss.norm(-0.5, 0.7)),
+    (ss.lognorm(0.6, scale=np.exp(0.3)), ss.lognorm(0.9, scale=np.exp(-0.2))),
+    (ss.laplace(0.3, 1.2), ss.laplace(-1.0, 0.5)),
+    (ss.expon(scale=0.5), ss.expon(scale=2.0)),
+    (ss.gamma(2.5, scale=0.4), ss.gamma(1.5, scale=2.0)),
+    (ss.beta(2, 5), ss.beta(3, 3)),
+    (ss.uniform(0.2, 0.5), ss.uniform(0.0, 1.0)),
+    (ss.bernoulli(0.3), ss.bernoulli(0.6)),
+    (ss.binom(6, 0.3), ss.binom(6, 0.55)),
+    (ss.poisson(2.5), ss.poisson(4.0)),
+    (ss.geom(0.3), ss.geom(0.6)),
+]
+
+
+def _numeric_kl(p, q):
+    """KL by SciPy alone: a sum over the support, or quadrature."""
+    if hasattr(p.dist, "pmf"):
+        lo, hi = p.support()
+        k = np.arange(lo, min(hi, lo + 2000) + 1)
+        pk = p.pmf(k)
+        keep = pk > 0
+        return float(np.sum(pk[keep] * (p.logpmf(k[keep]) - q.logpmf(k[keep]))))
+    lo, hi = np.maximum(p.support()[0], p.ppf(1e-15)), np.minimum(p.support()[1], p.isf(1e-15))
+    return si.quad(lambda x: p.pdf(x) * (p.logpdf(x) - q.logpdf(x)), lo, hi, limit=200)[0]
+
+
+@pytest.mark.parametrize(("p", "q"), CASES, ids=[p.dist.name for p, _ in CASES])
+def test_frozen_scipy_distributions_match_scipy_itself(p, q):
+    assert float(kl.entropy(p)) == pytest.approx(float(p.entropy()), rel=1e-9, abs=1e-12)
+    assert float(kl.kl_divergence(p, q)) == pytest.approx(_numeric_kl(p, q), rel=1e-7, abs=1e-10)
+    assert float(kl.cross_entropy(p, q)) == pytest.approx(
+        float(p.entropy()) + _numeric_kl(p, q), rel=1e-7
+    )
+
+
+def test_multivariate_normal_and_dirichlet():
+    cov = np.array([[2.0, 0.3], [0.3, 1.0]])
+    p = ss.multivariate_normal([0.0, 1.0], cov)
+    assert float(kl.entropy(p)) == pytest.approx(p.entropy(), rel=1e-12)
+    q = kl.MultivariateNormal(np.zeros(2), covariance_matrix=np.eye(2))
+    # closed form by hand: (tr(cov) + |mu|^2 - k - log det cov) / 2
+    ref = 0.5 * (3.0 + 1.0 - 2 - math.log(np.linalg.det(cov)))
+    assert float(kl.kl_divergence(p, q)) == pytest.approx(ref, rel=1e-12)
+    d = ss.dirichlet([1.0, 2.0, 3.0])
+    assert float(kl.entropy(d)) == pytest.approx(d.entropy(), rel=1e-12)
+
+
+def test_geom_counts_trials_so_supports_differ_from_torchs_geometric():
+    scipy_geom, torch_style = ss.geom(0.3), kl.Geometric(0.3)
+    assert kl.kl_divergence(torch_style, scipy_geom) == math.inf  # mass at 0, none in geom
+    shifted_back = ss.geom(0.3, loc=-1)  # support 0, 1, ...: the same law
+    assert float(kl.kl_divergence(shifted_back, torch_style)) == pytest.approx(0.0, abs=1e-15)
+    ref = _numeric_kl(ss.geom(0.3), ss.geom(0.5, loc=-1))
+    assert float(kl.kl_divergence(scipy_geom, kl.Geometric(0.5))) == pytest.approx(ref, rel=1e-10)
+
+
+def test_unsupported_conventions_and_mixed_libraries_are_clear_errors():
+    with pytest.raises(kl.DistributionError, match=r"scipy.stats.expon with loc=1.0"):
+        kl.kl_divergence(ss.expon(loc=1.0), ss.expon())
+    with pytest.raises(kl.DistributionError, match=r"scipy.stats.cauchy has no klkit family"):
+        kl.entropy(ss.cauchy())
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match=r"numpy.*torch"):
+        kl.kl_divergence(ss.norm(np.zeros(2), 1.0), kl.Normal(torch.zeros(2), 1.0))
