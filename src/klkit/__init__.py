@@ -37,6 +37,17 @@ from klkit._validation import DistributionError
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    # klkit.estimate needs SciPy: import it on first use so `import klkit` stays light.
+    if name == "estimate":
+        import importlib  # noqa: PLC0415
+
+        return importlib.import_module("klkit.estimate")
+    msg = f"module 'klkit' has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
 __all__ = [
     "Bernoulli",
     "Beta",

@@ -1,0 +1,285 @@
+"""klkit.estimate: known answers, bias, interval coverage, reproducibility, errors.
+
+References are closed forms (N(0,1) vs N(1,1): 0.5 nats; Gaussian entropies; KL of
+5-D Gaussians; the die of the post), mpmath quadrature and direct sums with SciPy.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import mpmath as mp
+import numpy as np
+import pytest
+import scipy.stats as ss
+
+import klkit as kl
+import klkit.estimate as ke
+
+H_STD_NORMAL = 0.5 * math.log(2 * math.pi * math.e)
+FAIR = np.full(6, 1 / 6)
+LOADED = np.array([0.1, 0.1, 0.1, 0.1, 0.1, 0.5])
+
+
+def _mp_kl(logp, logq, lo, hi):
+    with mp.workdps(25):
+        return float(mp.quad(lambda x: mp.exp(logp(x)) * (logp(x) - logq(x)), [lo, 0, hi]))
+
+
+def test_knn_kl_of_two_normals_is_one_half():
+    g = np.random.default_rng(1)
+    est = ke.kl_divergence(g.normal(0, 1, 8000), g.normal(1, 1, 8000), rng=0)
+    assert est.method == "knn"
+    assert est.n == (8000, 8000)
+    assert abs(est.value - 0.5) < 4 * est.stderr
+    assert est.ci_low < 0.5 < est.ci_high
+
+
+def test_knn_kl_of_5d_gaussians_matches_the_closed_form():
+    g = np.random.default_rng(2)
+    d = 5
+    mu, cov = np.full(d, 0.4), np.diag(np.linspace(0.6, 1.8, d))
+    truth = float(
+        kl.kl_divergence(
+            kl.MultivariateNormal(np.zeros(d), covariance_matrix=np.eye(d)),
+            kl.MultivariateNormal(mu, covariance_matrix=cov),
+        )
+    )
+    x = g.multivariate_normal(np.zeros(d), np.eye(d), 6000)
+    y = g.multivariate_normal(mu, cov, 6000)
+    est = ke.kl_divergence(x, y, rng=0)
+    assert abs(est.value - truth) < 4 * est.stderr, (est, truth)
+
+
+def test_kozachenko_leonenko_entropy_and_bias_shrinking_with_n():
+    g = np.random.default_rng(3)
+    errors = {}
+    for n in (60, 3000):
+        values = [ke.entropy(g.normal(0, 1, n), groups=0).value for _ in range(30)]
+        errors[n] = abs(float(np.mean(values)) - H_STD_NORMAL)
+    assert errors[3000] < errors[60] / 2, errors
+    assert errors[3000] < 0.02
+
+
+def test_fair_and_loaded_die_from_ten_thousand_rolls():
+    g = np.random.default_rng(4)
+    fair = g.choice(np.arange(1, 7), 10_000, p=FAIR)
+    loaded = g.choice(np.arange(1, 7), 10_000, p=LOADED)
+    truth = float(np.sum(FAIR * np.log(FAIR / LOADED)))
+    est = ke.kl_divergence(fair, loaded, rng=0)
+    assert est.method == "plugin"
+    assert est.ci_low < truth < est.ci_high
+    h = ke.entropy(fair, rng=0)
+    assert h.ci_low < math.log(6) < h.ci_high + 1e-3  # plug-in entropy is biased low
+
+
+@pytest.mark.slow
+def test_confidence_intervals_cover_the_truth_over_repeated_draws():
+    g = np.random.default_rng(5)
+    reps, n = 200, 200
+    hit = {"knn kl": 0, "knn entropy": 0, "plugin kl": 0, "mc": 0}
+    for r in range(reps):
+        x, y = g.normal(0, 1, n), g.normal(1, 1, n)
+        e = ke.kl_divergence(x, y, rng=r)
+        hit["knn kl"] += e.ci_low <= 0.5 <= e.ci_high
+        h = ke.entropy(x, rng=r)
+        hit["knn entropy"] += h.ci_low <= H_STD_NORMAL <= h.ci_high
+        a, b = g.choice(6, n, p=FAIR), g.choice(6, n, p=LOADED)
+        p = ke.kl_divergence(a, b, rng=r)
+        hit["plugin kl"] += p.ci_low <= 0.2425859731 <= p.ci_high
+        m = ke.kl_divergence(kl.Normal(0.0, 1.0), kl.Laplace(0.0, 1.0), method="mc", n=500, rng=r)
+        hit["mc"] += m.ci_low <= _NORMAL_LAPLACE <= m.ci_high
+    coverage = {k: v / reps for k, v in hit.items()}
+    assert all(c >= 0.9 for c in coverage.values()), coverage
+
+
+_NORMAL_LAPLACE = _mp_kl(
+    lambda x: -x * x / 2 - mp.log(mp.sqrt(2 * mp.pi)),
+    lambda x: -abs(x) - mp.log(2),
+    -mp.inf,
+    mp.inf,
+)
+
+
+def test_the_same_seed_gives_the_same_estimate():
+    g = np.random.default_rng(6)
+    x, y = g.normal(0, 1, 500), g.normal(0.5, 1, 500)
+    assert ke.kl_divergence(x, y, rng=7) == ke.kl_divergence(x, y, rng=7)
+    a = ke.kl_divergence(kl.Normal(0.0, 1.0), kl.Laplace(0.0, 1.0), method="mc", rng=3, n=1000)
+    b = ke.kl_divergence(
+        kl.Normal(0.0, 1.0), kl.Laplace(0.0, 1.0), method="mc", rng=np.random.default_rng(3), n=1000
+    )
+    assert a == b
+    c = ke.kl_divergence(kl.Normal(0.0, 1.0), kl.Laplace(0.0, 1.0), method="mc", rng=4, n=1000)
+    assert c.value != a.value
+
+
+def test_duplicates_are_handled_not_log_zero():
+    g = np.random.default_rng(8)
+    x = np.round(g.normal(0, 1, 4000), 1)  # every value repeated many times
+    y = np.round(g.normal(1, 1, 4000), 1)
+    est = ke.kl_divergence(x, y, rng=0)
+    assert math.isfinite(est.value)
+    assert abs(est.value - 0.5) < 0.15
+    assert math.isfinite(ke.entropy(x, rng=0).value)
+    # two values, three copies each: the 3rd neighbour is the first at a positive distance
+    assert math.isfinite(ke.entropy(np.array([1.0, 1.0, 1.0, 2.0, 2.0, 2.0]), groups=0).value)
+    with pytest.raises(ValueError, match=r"look discrete.*method='plugin'"):
+        ke.entropy(np.ones(6))
+
+
+def test_unseen_outcome_is_infinite_with_a_note_and_smoothing_fixes_it():
+    x, y = np.array(["a", "a", "b", "c"]), np.array(["b", "b", "c", "c"])
+    est = ke.kl_divergence(x, y)
+    assert est.value == math.inf
+    assert "outcome 'a' appears in p's samples but never in q's" in str(est)
+    assert "smoothing=" in str(est)
+    smooth = ke.kl_divergence(x, y, smoothing=1)
+    # Laplace: (3, 2, 2) / 7 against (1, 3, 3) / 7
+    fp, fq = np.array([3, 2, 2]) / 7, np.array([1, 3, 3]) / 7
+    assert smooth.value == pytest.approx(float(np.sum(fp * np.log(fp / fq))), rel=1e-12)
+
+
+def test_miller_madow_reduces_the_entropy_bias():
+    g = np.random.default_rng(9)
+    plain, corrected = [], []
+    for _ in range(300):
+        s = g.integers(0, 6, 30)
+        plain.append(ke.entropy(s, groups=0).value)
+        corrected.append(ke.entropy(s, groups=0, miller_madow=True).value)
+    assert abs(np.mean(corrected) - math.log(6)) < abs(np.mean(plain) - math.log(6)) / 3
+
+
+def test_distribution_pairs_exact_quad_and_monte_carlo():
+    exact = ke.kl_divergence(kl.Normal(0.0, 1.0), kl.Normal(1.0, 1.0))
+    assert (exact.method, exact.value, exact.stderr) == ("exact", 0.5, 0.0)
+    assert str(exact) == "0.5 nats ± 0 (95% CI 0.5–0.5, exact)"  # noqa: RUF001
+    ref = _mp_kl(
+        lambda x: -x * x / 2 - mp.log(mp.sqrt(2 * mp.pi)),
+        lambda x: (
+            mp.log(mp.gamma(2) / (mp.sqrt(3 * mp.pi) * mp.gamma(1.5))) - 2 * mp.log(1 + x * x / 3)
+        ),
+        -mp.inf,
+        mp.inf,
+    )
+    quad = ke.kl_divergence(kl.Normal(0.0, 1.0), kl.StudentT(3.0))
+    assert quad.method == "quad"
+    assert quad.value == pytest.approx(ref, rel=1e-9)
+    assert quad.ci_low <= ref <= quad.ci_high or abs(quad.value - ref) < 1e-12
+    mc = ke.kl_divergence(kl.Normal(0.0, 1.0), kl.StudentT(3.0), method="mc", n=50_000, rng=0)
+    assert abs(mc.value - ref) < 4 * mc.stderr
+    assert mc.n == 50_000
+
+
+def test_discrete_pairs_without_a_closed_form_are_summed():
+    k = np.arange(0, 200)
+    p, q = ss.poisson(3.0).pmf(k), ss.geom(0.3, loc=-1).pmf(k)
+    ref = float(np.sum(p * np.log(p / q)))
+    est = ke.kl_divergence(kl.Poisson(3.0), kl.Geometric(0.3))
+    assert est.method == "quad"
+    assert est.value == pytest.approx(ref, rel=1e-12)
+    assert ke.kl_divergence(kl.Poisson(3.0), ss.geom(0.3)).value == math.inf  # mass at 0
+
+
+def test_js_of_distributions_and_of_samples():
+    with mp.workdps(25):
+        p = lambda x: mp.npdf(x, 0, 1)  # noqa: E731
+        q = lambda x: mp.npdf(x, 1, 1)  # noqa: E731
+        ref = float(
+            mp.quad(
+                lambda x: (
+                    (
+                        p(x) * mp.log(2 * p(x) / (p(x) + q(x)))
+                        + q(x) * mp.log(2 * q(x) / (p(x) + q(x)))
+                    )
+                    / 2
+                ),
+                [-mp.inf, 0.5, mp.inf],
+            )
+        )
+    est = ke.js_divergence(kl.Normal(0.0, 1.0), kl.Normal(1.0, 1.0), base=2)
+    assert est.unit == "bits"
+    assert est.value == pytest.approx(ref / math.log(2), rel=1e-9)
+    g = np.random.default_rng(10)
+    s = ke.js_divergence(g.normal(0, 1, 4000), g.normal(1, 1, 3000), rng=0)
+    assert s.method == "knn"
+    assert abs(s.value - ref) < 4 * s.stderr
+    d = ke.js_divergence(g.choice(6, 5000, p=FAIR), g.choice(6, 5000, p=LOADED), rng=0)
+    assert d.ci_low < float(kl.js_divergence(FAIR, LOADED)) < d.ci_high
+
+
+def test_samples_against_a_distribution_either_way():
+    g = np.random.default_rng(11)
+    x = g.normal(0, 1, 6000)
+    est = ke.kl_divergence(x, kl.Normal(1.0, 1.0), rng=0)
+    assert est.method == "knn"
+    assert abs(est.value - 0.5) < 4 * est.stderr
+    back = ke.kl_divergence(ss.norm(0, 1), g.normal(1, 1, 6000), rng=0)
+    assert abs(back.value - 0.5) < 4 * back.stderr
+    die = ke.kl_divergence(g.choice(np.arange(6), 10_000, p=FAIR), kl.Binomial(5, 0.5), rng=0)
+    binom = ss.binom(5, 0.5).pmf(np.arange(6))
+    assert die.ci_low < float(np.sum(FAIR * np.log(FAIR / binom))) < die.ci_high
+
+
+def test_estimate_reads_well_and_converts_to_float():
+    g = np.random.default_rng(12)
+    est = ke.kl_divergence(g.normal(0, 1, 1000), g.normal(1, 1, 1000), rng=0)
+    number = r"-?[\d.e+-]+"
+    pattern = rf"^{number} nats ± {number} \(95% CI {number}\u2013{number}, kNN, n=1000/1000\)$"
+    assert re.match(pattern, str(est)), str(est)
+    assert float(est) == est.value
+    bits = ke.kl_divergence(g.normal(0, 1, 1000), g.normal(1, 1, 1000), rng=0, base=2)
+    assert bits.unit == "bits"
+    assert "bits" in str(bits)
+
+
+def test_torch_samples_are_accepted():
+    torch = pytest.importorskip("torch")
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(2000, generator=g), torch.randn(2000, generator=g) + 1
+    est = ke.kl_divergence(x, y, rng=0)
+    ref = ke.kl_divergence(x.numpy(), y.numpy(), rng=0)
+    assert est == ref
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda: ke.kl_divergence(kl.Normal(np.zeros(3), 1.0), kl.Normal(0.0, 2.0), method="mc"),
+            ValueError,
+            r"single distributions; `Normal` parameter `loc` has shape \(3,\)",
+        ),
+        (lambda: ke.entropy(np.ones(5), method="fast"), ValueError, r"`method` must be one of"),
+        (lambda: ke.entropy(np.arange(5.0), k=5), ValueError, r"`k` must be .* 1 to n - 1 = 4"),
+        (
+            lambda: ke.entropy(np.array([0.0, 1.0, np.nan, 2.0])),
+            ValueError,
+            r"`p` has nan in row 2; samples must be finite",
+        ),
+        (
+            lambda: ke.kl_divergence(np.array([1, 2, 3]), np.array([0.5, 1.5, 2.5])),
+            ValueError,
+            r"`p` is discrete and `q` is continuous",
+        ),
+        (
+            lambda: ke.kl_divergence(np.zeros((10, 2)), np.zeros((10, 3))),
+            ValueError,
+            r"`p` samples have 2 dimension\(s\) and `q` samples 3",
+        ),
+        (
+            lambda: ke.entropy(np.arange(5.0), method="plugin"),
+            ValueError,
+            r"method='plugin' does not apply to continuous \(floats\) samples",
+        ),
+        (lambda: ke.entropy(np.ones(1)), ValueError, r"n >= 2"),
+    ],
+)
+def test_bad_input_is_a_precise_error(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_klkit_estimate_is_reachable_from_klkit():
+    assert kl.estimate is ke
