@@ -4,6 +4,7 @@ import json
 import math
 import pickle
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -430,12 +431,17 @@ def test_directory_is_not_a_distribution(files):
 @pytest.mark.parametrize("command", COMMANDS)
 def test_help_has_examples_that_run(command, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    g = np.random.default_rng(0)  # the files the examples name
+    columns = g.normal(size=(500, 2))
+    Path("x.csv").write_text("a\n" + "\n".join(str(v) for v in columns[:, 0]))
+    Path("y.csv").write_text("b\n" + "\n".join(str(v + 1) for v in columns[:, 1]))
+    Path("rolls.txt").write_text("\n".join(str(v) for v in g.integers(1, 7, 500)))
     text = ok(command, "--help")
     assert "Examples:" in text
     examples = [line.strip() for line in text.splitlines() if line.strip().startswith("klkit ")]
     assert examples, text
     for example in examples:
-        args = example.split()[1:]
+        args = shlex.split(example)[1:]
         assert args[0] == command
         assert run(*args).exit_code == 0, example
 
@@ -563,3 +569,80 @@ def test_missing_values_and_commands_are_named(args, expected):
     result = shell(str(KLKIT), *args)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith(expected), result.stderr
+
+
+# --- distributions as text and samples (issue 5) -----------------------------------------
+
+
+def test_distributions_written_as_text_use_scipys_argument_order():
+    data = as_json("kl", "normal(0, 1)", "normal(1, 2)")
+    truth = math.log(2) + (1 + 1) / (2 * 4) - 0.5  # log(s2/s1) + (s1^2 + dmu^2)/(2 s2^2) - 1/2
+    assert data["method"] == "exact"
+    assert data["value"] == pytest.approx(truth, rel=1e-12)
+    out = ok("entropy", "gamma(2, scale=3)")
+    assert out.startswith("H(P) = ")
+    assert float(out.split()[2]) == pytest.approx(ss.gamma(2, scale=3).entropy(), rel=1e-5)
+    beta = as_json("kl", "beta(2, 5)", "beta(3, 3)", "--base", "bits")
+    ref = kl.kl_divergence(kl.Beta(2.0, 5.0), kl.Beta(3.0, 3.0), base=2)
+    assert beta["value"] == pytest.approx(float(ref), rel=1e-12)
+    assert beta["unit"] == "bits"
+
+
+def test_a_pair_without_a_closed_form_is_integrated_and_says_so():
+    out = ok("kl", "normal(0,1)", "t(3)")
+    assert re.search(r"D\(P\|\|Q\) = 0\.0692 nats ± .* \(95% CI .*, quad\)", out), out
+
+
+def test_samples_give_an_estimate_with_its_interval(tmp_path):
+    g = np.random.default_rng(0)
+    csv = tmp_path / "xy.csv"
+    x, y = g.normal(0, 1, 3000), g.normal(1, 1, 3000)
+    csv.write_text("a,b\n" + "".join(f"{u},{v}\n" for u, v in zip(x, y, strict=True)))
+    data = as_json("kl", "--samples", f"{csv}:a", f"{csv}:b", "--seed", "0")
+    assert set(data) == {
+        "measure",
+        "value",
+        "stderr",
+        "ci_low",
+        "ci_high",
+        "method",
+        "n",
+        "unit",
+        "confidence",
+        "note",
+    }
+    import klkit.estimate as ke
+
+    ref = ke.kl_divergence(x, y, rng=0)
+    assert data["value"] == pytest.approx(ref.value, rel=1e-12)
+    assert (data["method"], data["n"]) == ("knn", [3000, 3000])
+    assert data["ci_low"] < 0.5 < data["ci_high"]
+    text = ok("kl", "--samples", f"{csv}:a", f"{csv}:b", "--seed", "0")
+    assert text.strip() == f"D(P||Q) = {ref}"
+
+
+def test_whole_number_samples_are_labels(tmp_path):
+    g = np.random.default_rng(1)
+    rolls = tmp_path / "rolls.txt"
+    rolls.write_text("\n".join(str(v) for v in g.integers(1, 7, 3000)))
+    data = as_json("entropy", "--samples", str(rolls), "--smoothing", "0.5")
+    assert data["method"] == "plugin"
+    assert abs(data["value"] - math.log(6)) < 0.01
+    unseen = run("kl", "--samples", "1,1,2,3", "2,2,3,3")
+    assert unseen.exit_code == 0
+    assert "inf nats" in unseen.stdout
+    assert "smoothing=" in unseen.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["kl", "normal(0,1)", "0.2,0.8"], "give both as distributions, or pass --samples"),
+        (["kl", "foo(1)", "normal(0,1)"], "'foo' is not a distribution klkit knows"),
+        (["kl", "normal(0,-1)", "normal(0,1)"], "Normal parameter scale has -1.0"),
+        (["kl", "normal(0, x)", "normal(0,1)"], "cannot read 'normal(0, x)' as a distribution"),
+        (["cross-entropy", "--samples", "1,2", "1,2"], "no estimator from samples"),
+    ],
+)
+def test_estimate_mistakes_are_one_line(args, message):
+    assert message in fails(*args)

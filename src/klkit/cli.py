@@ -109,6 +109,38 @@ Outcomes = Annotated[
     typer.Option(help="Names of the outcomes, comma-separated: a,b,c.", show_default=False),
 ]
 Debug = Annotated[bool, typer.Option("--debug", help="Show the Python traceback of an error.")]
+SamplesFlag = Annotated[
+    bool,
+    typer.Option(
+        "--samples",
+        help="The arguments are samples, one draw per line or row (e.g. x.csv:a): "
+        "estimate the measure with a 95% interval. Whole numbers are labels (plug-in); "
+        "other numbers are continuous (k nearest neighbours).",
+    ),
+]
+Method = Annotated[
+    str,
+    typer.Option(
+        "--method",
+        help="Estimator for samples or distributions: auto, knn, plugin, quad, mc, exact.",
+    ),
+]
+Neighbours = Annotated[int, typer.Option("--k", min=1, help="Neighbours for the kNN estimators.")]
+Smoothing = Annotated[
+    float | None,
+    typer.Option(
+        "--smoothing",
+        min=0.0,
+        help="Pseudo-count added to every outcome seen (plug-in): 1 Laplace, 0.5 Jeffreys.",
+        show_default=False,
+    ),
+]
+Seed = Annotated[
+    int | None,
+    typer.Option(
+        "--seed", help="Random seed: interval groups and Monte Carlo draws.", show_default=False
+    ),
+]
 
 _MEASURE_SETTINGS = {"ignore_unknown_options": True}  # let -1.5,2 through as numbers
 
@@ -132,6 +164,7 @@ _API_TO_CLI: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r" along axis=-?\d+"), ""),
     (re.compile(r"`(p|q|y|y_hat)`"), r"\1"),
     (re.compile(r"`outcomes`"), "--outcomes"),
+    (re.compile(r"`([^`]*)`"), r"\1"),  # family and parameter names: plain words
 ]
 _CLI_NAMES = {"p": "P", "q": "Q", "y": "Y", "y_hat": "Y_HAT"}
 
@@ -344,7 +377,7 @@ def _print_json(data: dict[str, Any], precision: int | None) -> None:
     )
 
 
-_TEXT_KEYS = {"unit", "outcomes", "names", "summary", "base"}
+_TEXT_KEYS = {"unit", "outcomes", "names", "summary", "base", "measure", "method", "note", "n"}
 
 
 def _run_measure(
@@ -397,6 +430,125 @@ def _run_measure(
     _out.print(table)
 
 
+# --- distributions written as text, and samples ------------------------------------------
+
+_DIST_TEXT = re.compile(r"^\s*([A-Za-z_]\w*)\s*\((.*)\)\s*$", re.DOTALL)
+_DIST_NAMES = {
+    "norm": "norm",
+    "normal": "norm",
+    "gaussian": "norm",
+    "lognorm": "lognorm",
+    "lognormal": "lognorm",
+    "laplace": "laplace",
+    "expon": "expon",
+    "exponential": "expon",
+    "gamma": "gamma",
+    "beta": "beta",
+    "uniform": "uniform",
+    "bernoulli": "bernoulli",
+    "binom": "binom",
+    "binomial": "binom",
+    "poisson": "poisson",
+    "geom": "geom",
+    "geometric": "geom",
+    "t": "t",
+    "studentt": "t",
+    "student_t": "t",
+}
+
+
+def _distribution(text: str, name: str) -> Any | None:
+    """'normal(0, 1)' -> scipy.stats.norm(0, 1) (SciPy's argument order); None if not one."""
+    match = _DIST_TEXT.match(text)
+    if match is None or os.path.exists(text):
+        return None
+    family = match.group(1).lower()
+    if family not in _DIST_NAMES:
+        known = ", ".join(sorted(set(_DIST_NAMES)))
+        msg = f"{name}: {match.group(1)!r} is not a distribution klkit knows; use one of {known}."
+        raise _UserError(msg)
+    import ast  # noqa: PLC0415
+
+    import scipy.stats  # noqa: PLC0415  (the cli extra installs it)
+
+    try:
+        call = ast.parse(f"f({match.group(2)})", mode="eval").body
+        assert isinstance(call, ast.Call)
+        args = [float(ast.literal_eval(a)) for a in call.args]
+        kwargs = {k.arg: float(ast.literal_eval(k.value)) for k in call.keywords if k.arg}
+        return getattr(scipy.stats, _DIST_NAMES[family])(*args, **kwargs)
+    except (SyntaxError, ValueError, TypeError, AssertionError) as e:
+        msg = (
+            f"{name}: cannot read {text!r} as a distribution ({e}); write numbers in SciPy's "
+            "order, e.g. normal(0, 1), gamma(2, scale=3), beta(2, 5), binom(10, 0.3)."
+        )
+        raise _UserError(msg) from None
+
+
+def _samples(table: Table, *, method: str) -> Any:
+    values = table.values
+    if method != "knn" and values.size and np.all(values == np.round(values)):
+        return values.astype(np.int64)  # whole numbers: labels for the plug-in estimator
+    return values
+
+
+def _run_estimate(
+    ctx: typer.Context,
+    key: str,
+    label: str,
+    args: dict[str, str],
+    *,
+    samples: bool,
+    base: str,
+    method: str,
+    k: int,
+    smoothing: float | None,
+    seed: int | None,
+    as_json: bool,
+    precision: int | None,
+) -> None:
+    """Estimate ``key`` from samples or distributions and print it with its interval."""
+    import dataclasses  # noqa: PLC0415
+
+    import klkit.estimate as ke  # noqa: PLC0415  (needs SciPy: the cli extra has it)
+
+    log_base = _parse_base(base)
+    read = _Reader(ctx)
+    inputs: list[Any] = []
+    for name, arg in args.items():
+        dist = _distribution(arg, name)
+        if dist is None and not samples:
+            msg = (
+                f"{name}: {arg!r} is not a distribution like normal(0, 1), and the other "
+                "argument is one; give both as distributions, or pass --samples."
+            )
+            raise _UserError(msg)
+        inputs.append(dist if dist is not None else _samples(read(arg, name), method=method))
+    if key == "cross_entropy":
+        if samples:
+            msg = (
+                "cross-entropy has no estimator from samples; use kl and entropy "
+                "(H(P,Q) = H(P) + D(P||Q))."
+            )
+            raise _UserError(msg)
+        value = float(kl.cross_entropy(*inputs, base=log_base))
+        est = ke.Estimate(value, 0.0, value, value, "exact", None, unit_name(log_base))
+    else:
+        estimator: Callable[..., ke.Estimate] = getattr(ke, key)  # same names
+        options: dict[str, Any] = {"base": log_base, "method": method, "k": k, "rng": seed}
+        options["smoothing"] = smoothing
+        est = estimator(*inputs, **options)
+    if as_json:
+        data = dataclasses.asdict(est)
+        data["n"] = list(est.n) if isinstance(est.n, tuple) else est.n
+        _print_json({"measure": key, **data}, precision)
+        return
+    if est.method == "exact":
+        _out.print(f"{label} = {_fmt(est.value, precision)} {est.unit} (exact)")
+        return
+    _out.print(f"{label} = {est}")
+
+
 # --- the measures -----------------------------------------------------------------------
 
 
@@ -405,6 +557,8 @@ def _run_measure(
     examples=[
         "klkit entropy 1/6,1/6,1/6,1/6,1/6,1/6 --base bits",
         "klkit entropy 3,1,0 --normalize",
+        'klkit entropy "gamma(2, scale=3)"',
+        "klkit entropy --samples rolls.txt --smoothing 0.5",
     ],
     **_MEASURE_SETTINGS,
 )
@@ -417,9 +571,30 @@ def entropy(
     logits: LogitsFlag = False,
     as_json: Json = False,
     precision: Precision = None,
+    samples: SamplesFlag = False,
+    method: Method = "auto",
+    k: Neighbours = 1,
+    smoothing: Smoothing = None,
+    seed: Seed = None,
     debug: Debug = False,
 ) -> None:
     """Entropy H(P) = -sum P log P: the information in P itself."""
+    if samples or _distribution(p, "P") is not None:
+        _run_estimate(
+            ctx,
+            "entropy",
+            "H(P)",
+            {"P": p},
+            samples=samples,
+            base=base,
+            method=method,
+            k=k,
+            smoothing=smoothing,
+            seed=seed,
+            as_json=as_json,
+            precision=precision,
+        )
+        return
     _run_measure(
         ctx,
         kl.entropy,
@@ -451,8 +626,29 @@ def _two_distribution_command(
         q_logits: QLogits = False,
         as_json: Json = False,
         precision: Precision = None,
+        samples: SamplesFlag = False,
+        method: Method = "auto",
+        k: Neighbours = 1,
+        smoothing: Smoothing = None,
+        seed: Seed = None,
         debug: Debug = False,
     ) -> None:
+        if samples or any(_distribution(a, n) is not None for n, a in (("P", p), ("Q", q))):
+            _run_estimate(
+                ctx,
+                key,
+                label,
+                {"P": p, "Q": q},
+                samples=samples,
+                base=base,
+                method=method,
+                k=k,
+                smoothing=smoothing,
+                seed=seed,
+                as_json=as_json,
+                precision=precision,
+            )
+            return
         _run_measure(
             ctx,
             measure,
@@ -492,6 +688,8 @@ _two_distribution_command(
     [
         "klkit kl 1/6,1/6,1/6,1/6,1/6,1/6 0.1,0.1,0.1,0.1,0.1,0.5 --base bits",
         "klkit kl 0.2,0.8 0.5,0.5 --json",
+        'klkit kl "normal(0, 1)" "normal(1, 2)"',
+        "klkit kl --samples x.csv:a y.csv:b --seed 0",
     ],
 )
 _two_distribution_command(
