@@ -6,8 +6,11 @@
 Every row times klkit and its references on the same data in the same process, with a
 warm-up call and the median of several runs, and prints ratios (lower is better for
 klkit: ``klkit / reference``). The "floor" is one read of both inputs,
-``np.add.reduce(p, -1) + np.add.reduce(q, -1)``. Memory is the tracemalloc peak
-beyond the inputs. Nothing here asserts a time: CI runs it only so it never rots.
+``np.add.reduce(p, -1) + np.add.reduce(q, -1)``. NumPy and Dask memory is the
+tracemalloc peak beyond the inputs; torch and cKDTree memory (which tracemalloc does
+not see) is the rise of the kernel's resident high-water mark in a fresh process.
+The last section times klkit.estimate's kNN KL on two 10^5 x 5 samples. Nothing here
+asserts a time: CI runs it only so it never rots.
 """
 
 from __future__ import annotations
@@ -28,12 +31,12 @@ import scipy.stats as ss
 import klkit as kl
 
 
-def median_time(fn: Callable[[], Any], *, budget: float) -> float:
-    """Median seconds per call: one warm-up, then at least 5 runs or ``budget`` seconds."""
+def median_time(fn: Callable[[], Any], *, budget: float, min_runs: int = 5) -> float:
+    """Median seconds per call: one warm-up, then ``min_runs`` runs or ``budget`` seconds."""
     fn()
     times: list[float] = []
     start = time.perf_counter()
-    while len(times) < 5 or (time.perf_counter() - start < budget and len(times) < 200):
+    while len(times) < min_runs or (time.perf_counter() - start < budget and len(times) < 200):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
@@ -50,6 +53,8 @@ def peak_bytes(fn: Callable[[], Any]) -> int:
 
 
 def fmt(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.3g} s"
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.3g} ms"
     return f"{seconds * 1e6:.3g} us"
@@ -164,8 +169,20 @@ def small_section(budget: float) -> None:
     )
 
 
+_PEAK_PRELUDE = r"""
+import sys
+def _kb(field):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field))
+def start_peak():  # reset the high-water mark (VmHWM) to the current RSS
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    return _kb("VmRSS")
+def report_peak(base):
+    print((_kb("VmHWM") - base) * 1024)
+"""
+
 _TORCH_PEAK_CHILD = r"""
-import resource, sys
 import torch
 import torch.nn.functional as F
 import klkit as kl
@@ -175,39 +192,44 @@ for rows in (2, n):  # a tiny warm-up call first: one-time setup is not the call
     z = torch.randn(rows, c, requires_grad=sys.argv[4] == "grad")
     y = torch.randint(0, c, (rows,))
     if rows == n:
-        with open("/proc/self/statm") as f:
-            base = int(f.read().split()[1]) * resource.getpagesize()
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        base = start_peak()
     exec(sys.argv[3])
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(after - base, before - base)
+report_peak(base)
 """
 
 
-def torch_peak(stmt: str, n: int, c: int, *, grad: bool = False) -> float | None:
+def child_peak(child: str, *args: str) -> float | None:
     """Peak resident memory (bytes) of one call beyond its inputs, in a fresh process.
 
-    tracemalloc does not see torch's allocator and CPU torch has no peak counter, so a
-    child process runs ``stmt`` once and reports its RSS high-water mark minus its RSS
-    just before the call. Linux only (``/proc``); None elsewhere.
+    tracemalloc sees neither torch's allocator nor cKDTree's, and CPU torch has no peak
+    counter, so a child process resets the kernel's high-water mark (``clear_refs``)
+    just before the call and reports how far it rose. Linux only; None elsewhere.
     """
     if not sys.platform.startswith("linux"):
         return None
-    argv = [sys.executable, "-c", _TORCH_PEAK_CHILD, str(n), str(c), stmt, "grad" if grad else ""]
-    out = subprocess.run(argv, capture_output=True, text=True, check=True)
-    peak, slack = (float(v) for v in out.stdout.split()[-2:])
-    # The high-water mark may already sit above the baseline (from imports): then the
-    # call's own peak is hidden unless it exceeds that slack.
-    return None if peak <= slack else peak
+    argv = [sys.executable, "-c", _PEAK_PRELUDE + child, *args]
+    out = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if out.returncode:  # e.g. /proc/self/clear_refs not writable here
+        return None
+    return float(out.stdout.split()[-1])
 
 
 def memory_ratio(n: int, c: int, *, grad: bool) -> str:
     """klkit's peak memory over F.cross_entropy's for labels and logits (both fresh)."""
     tail = ".sum().backward()" if grad else ""
-    ref = torch_peak(f'F.cross_entropy(z, y, reduction="none"){tail}', n, c, grad=grad)
-    mine = torch_peak(f"kl.cross_entropy(kl.Labels(y), kl.Logits(z)){tail}", n, c, grad=grad)
-    if ref is None or mine is None:
-        return "n/a"
+    flag = "grad" if grad else ""
+    ref = child_peak(
+        _TORCH_PEAK_CHILD, str(n), str(c), f'F.cross_entropy(z, y, reduction="none"){tail}', flag
+    )
+    mine = child_peak(
+        _TORCH_PEAK_CHILD,
+        str(n),
+        str(c),
+        f"kl.cross_entropy(kl.Labels(y), kl.Logits(z)){tail}",
+        flag,
+    )
+    if ref is None or mine is None or ref <= 0:
+        return "n/a"  # not Linux, or too small for the page-granular counter
     return f"{mine / ref:.2f}x ({mine / 2**20:.0f}/{ref / 2**20:.0f} MB)"
 
 
@@ -342,6 +364,46 @@ def dask_section(rows: int, k: int, chunk_rows: int) -> None:
     )
 
 
+_ESTIMATE_PEAK_CHILD = r"""
+import numpy as np
+import klkit.estimate as ke
+n, d, groups = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+g = np.random.default_rng(0)
+x, y = g.normal(size=(n, d)), g.normal(0.3, 1.0, size=(n, d))
+ke.kl_divergence(x[:50], y[:50], groups=0)  # warm-up: imports and first calls
+base = start_peak()
+ke.kl_divergence(x, y, groups=groups, rng=0)
+report_peak(base)
+"""
+
+
+def estimate_section(n: int, d: int, budget: float) -> None:
+    """The kNN KL estimator (klkit.estimate) on two n x d samples: time and peak memory."""
+    import klkit.estimate as ke
+
+    g = np.random.default_rng(0)
+    x, y = g.normal(size=(n, d)), g.normal(0.3, 1.0, size=(n, d))
+    rows = []
+    for groups, what in ((0, "value only"), (20, "value + 95% interval (20 jackknife groups)")):
+        seconds = median_time(
+            lambda: ke.kl_divergence(x, y, groups=groups, rng=0),
+            budget=budget,
+            min_runs=3 if groups else 5,  # the interval costs 21 estimates
+        )
+        used = child_peak(_ESTIMATE_PEAK_CHILD, str(n), str(d), str(groups))
+        peak = (
+            "n/a" if used is None else f"{used / 2**20:.1f} MB ({used / x.nbytes:.1f}x one input)"
+        )
+        rows.append([f"kNN KL, {n} x {d} vs {n} x {d}, {what}", fmt(seconds), peak])
+    est = ke.kl_divergence(x, y, rng=0)
+    rows.append([f"  gives {est}; true {0.5 * d * 0.3**2:.4g} nats", "", ""])
+    table(
+        "klkit.estimate (SciPy cKDTree, all cores)",
+        ["call", "time", "peak memory beyond the inputs"],
+        rows,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
@@ -350,6 +412,7 @@ def main() -> None:
         shapes: list[tuple[int, ...]] = [(100, 100), (10, 1000), (10**4,)]
         budget, mem_n, torch_shapes, jax_shape = 0.02, 10**5, [(64, 100)], (64, 100)
         dask_shape = (100, 10**4, 10)
+        estimate_shape = (2000, 5)
     else:
         shapes = [(1000, 1000), (100, 100000), (10**7,)]
         budget, mem_n, torch_shapes, jax_shape = (
@@ -359,6 +422,7 @@ def main() -> None:
             (1000, 1000),
         )
         dask_shape = (1000, 10**5, 10)
+        estimate_shape = (10**5, 5)
     print(
         f"klkit {kl.__version__}, NumPy {np.__version__}; ratios are klkit / reference unless named"
     )
@@ -368,6 +432,7 @@ def main() -> None:
     torch_section(torch_shapes, budget)
     jax_section(jax_shape, budget)
     dask_section(*dask_shape)
+    estimate_section(*estimate_shape, budget)
 
 
 if __name__ == "__main__":
