@@ -283,3 +283,17 @@ def test_bad_input_is_a_precise_error(call, error, message):
 
 def test_klkit_estimate_is_reachable_from_klkit():
     assert kl.estimate is ke
+
+
+def test_readme_distribution_examples_run_and_print_what_they_say(capsys):
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Distributions and samples") : readme.index("## Command line")]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    assert len(blocks) == 2
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    promised = re.findall(r"^print\(.*\)  # (.*)$", section, flags=re.MULTILINE)
+    assert printed == promised
