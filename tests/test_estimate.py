@@ -297,3 +297,12 @@ def test_readme_distribution_examples_run_and_print_what_they_say(capsys):
     printed = capsys.readouterr().out.splitlines()
     promised = re.findall(r"^print\(.*\)  # (.*)$", section, flags=re.MULTILINE)
     assert printed == promised
+
+
+def test_n_sets_the_draws_from_a_distribution_against_samples():
+    g = np.random.default_rng(13)
+    y = g.normal(1, 1, 3000)
+    assert ke.kl_divergence(kl.Normal(0.0, 1.0), y, rng=0).n == (3000, 3000)
+    assert ke.kl_divergence(kl.Normal(0.0, 1.0), y, n=5000, rng=0).n == (5000, 3000)
+    with pytest.raises(ValueError, match=r"`n` \(draws\) must be a whole number >= 2; got 1"):
+        ke.kl_divergence(kl.Normal(0.0, 1.0), y, n=1)

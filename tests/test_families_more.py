@@ -65,6 +65,10 @@ PAIRS = [
     ),
     (kl.Beta(A1, B1), kl.Gamma(A2, B2), D.Beta(t(A1), t(B1)), D.Gamma(t(A2), t(B2))),
     (kl.Beta(A1, B1), kl.Exponential(B2), D.Beta(t(A1), t(B1)), D.Exponential(t(B2))),
+    (kl.Beta(A1, B1), kl.Normal(A2, B2), D.Beta(t(A1), t(B1)), D.Normal(t(A2), t(B2))),
+    (kl.Exponential(A1), kl.Normal(A2, B2), D.Exponential(t(A1)), D.Normal(t(A2), t(B2))),
+    (kl.Gamma(A1, B1), kl.Normal(A2, B2), D.Gamma(t(A1), t(B1)), D.Normal(t(A2), t(B2))),
+    (kl.Laplace(A1, B1), kl.Normal(A2, B2), D.Laplace(t(A1), t(B1)), D.Normal(t(A2), t(B2))),
 ]
 IDS = [f"{type(p).__name__}-{type(q).__name__}" for p, q, _, _ in PAIRS]
 
@@ -167,6 +171,13 @@ def test_scipy_style_geometric_is_shifted_and_follows_the_support_rule():
             ss.expon(scale=1 / 0.8),
         ),
         (kl.Uniform(0.0, 0.5), kl.Beta(0.7, 2.0), ss.uniform(0.0, 0.5), ss.beta(0.7, 2.0)),
+        (
+            kl.LogNormal(0.1, 0.5),
+            kl.Normal(1.0, 2.0),
+            ss.lognorm(0.5, scale=np.exp(0.1)),
+            ss.norm(1.0, 2.0),
+        ),
+        (kl.StudentT(5.0, 0.3, 1.2), kl.Normal(0.0, 2.0), ss.t(5.0, 0.3, 1.2), ss.norm(0.0, 2.0)),
         (kl.Uniform(0.0, 3.0), kl.Gamma(0.6, 2.0), ss.uniform(0.0, 3.0), ss.gamma(0.6, scale=0.5)),
     ],
 )
@@ -187,6 +198,7 @@ def test_support_rules_give_exact_infinities():
     assert kl.kl_divergence(kl.Uniform(0.5, 1.5), kl.Beta(2.0, 2.0)) == math.inf
     assert kl.kl_divergence(kl.Beta(2.0, 2.0), kl.Uniform(0.0, 0.5)) == math.inf
     assert kl.kl_divergence(kl.Exponential(1.0), kl.Uniform(0.0, 5.0)) == math.inf
+    assert kl.kl_divergence(kl.StudentT(2.0), kl.Normal(0.0, 1.0)) == math.inf  # no variance
 
 
 def test_lgamma_digamma_generic_match_mpmath():

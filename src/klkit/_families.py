@@ -962,6 +962,41 @@ def _cross_lognormal_gamma(a: dict[str, Array], b: dict[str, Array], xp: Namespa
     return _cross_gamma(mu, xp.exp(mu + 0.5 * s * s), b, xp)
 
 
+def _moments(d: type, a: dict[str, Array], xp: Namespace) -> tuple[Array, Array]:
+    """Mean and variance of a continuous family (variance +inf where it has none)."""
+    if d is Beta:
+        x, y = a["concentration1"], a["concentration0"]
+        total = x + y
+        return x / total, x * y / (total * total * (total + 1.0))
+    if d is Exponential:
+        rate = a["rate"]
+        return 1.0 / rate, 1.0 / (rate * rate)
+    if d is Gamma:
+        c, rate = a["concentration"], a["rate"]
+        return c / rate, c / (rate * rate)
+    if d is Laplace:
+        return a["loc"], 2.0 * a["scale"] * a["scale"]
+    if d is LogNormal:
+        s2 = a["scale"] * a["scale"]
+        return xp.exp(a["loc"] + s2 / 2), xp.expm1(s2) * xp.exp(2.0 * a["loc"] + s2)
+    assert d is StudentT
+    df, scale = a["df"], a["scale"]
+    finite = df > 2
+    var = xp.where(finite, scale * scale * df / xp.where(finite, df - 2.0, 1.0), xp.inf)
+    return a["loc"] + 0.0 * df, var
+
+
+def _cross_normal(d: type) -> _KL:
+    """``-E_P[log N(x; loc, scale)] = log(scale sqrt(2 pi)) + E_P[(x - loc)^2] / (2 scale^2)``."""
+
+    def cross(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
+        mean, var = _moments(d, a, xp)
+        s = b["scale"]
+        return (_HALF_LOG_2PI_E - 0.5) + xp.log(s) + (var + (mean - b["loc"]) ** 2) / (2 * s * s)
+
+    return cross
+
+
 def _gamma_q(cross: _KL) -> _KL:
     return lambda a, b, xp: cross(a, _as_gamma(b), xp)
 
@@ -992,6 +1027,8 @@ _PAIRS: dict[tuple[type, type], _KL] = {
         _gamma_q(_cross_lognormal_gamma), _ENTROPY[LogNormal]
     ),
 }
+for _m in (Beta, Exponential, Gamma, Laplace, LogNormal, StudentT):  # moments against a Normal
+    _PAIRS[_m, Normal] = _cross_minus_entropy(_cross_normal(_m), _ENTROPY[_m])
 # Whole-line supports against half-line or bounded ones, half-line against bounded.
 for _p, _q in [
     (Normal, Uniform),

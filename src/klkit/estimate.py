@@ -14,8 +14,8 @@ Methods (``method="auto"`` picks from the input and reports its choice):
     for densities, a sum over the support for discrete laws. ``stderr`` is the
     integrator's error bound and the interval is value +- that bound.
 ``"mc"``
-    Monte Carlo: ``n`` draws from P (``rng=`` for reproducibility), the CLT standard
-    error, a normal interval.
+    Monte Carlo: ``n`` draws from P (default 100 000; ``rng=`` for reproducibility),
+    the CLT standard error, a normal interval.
 ``"knn"``
     Continuous samples: the k-nearest-neighbour estimators of Kozachenko and
     Leonenko (entropy) and Wang, Kulkarni and Verdu (2009, KL) on SciPy's
@@ -23,7 +23,8 @@ Methods (``method="auto"`` picks from the input and reports its choice):
     duplicate) uses the first k' > k with a positive distance, with the matching
     ``psi(k')`` correction of Wang et al., so no log(0) is ever taken. Samples
     against a distribution: the kNN entropy of the samples plus the distribution's
-    log-density (KL), or draws from the distribution (the other way round).
+    log-density (KL); a distribution against samples: ``n`` draws from the
+    distribution (default: as many as there are samples), then the sample estimator.
 ``"plugin"``
     Discrete samples (integers, booleans or strings): frequencies from counts, with
     ``smoothing=`` pseudo-counts (None, 1 for Laplace, 0.5 for Jeffreys, or any
@@ -227,6 +228,17 @@ def _to_scipy(d: fam.Family, name: str) -> Any:
         fam.StudentT: lambda: ss.t(p["df"], p["loc"], p["scale"]),
     }
     return makers[type(d)]()
+
+
+_MC_DRAWS = 100_000
+"""Monte Carlo draws when ``n`` is not given."""
+
+
+def _check_n(n: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        msg = f"`n` (draws) must be a whole number >= 2; got {n!r}."
+        raise ValueError(msg)
+    return n
 
 
 def _rng(rng: int | np.random.Generator | None) -> np.random.Generator:
@@ -555,7 +567,7 @@ def entropy(
     smoothing: float | None = None,
     miller_madow: bool = False,
     groups: int = 20,
-    n: int = 100_000,
+    n: int | None = None,
     rng: int | np.random.Generator | None = None,
     confidence: float = 0.95,
 ) -> Estimate:
@@ -583,6 +595,7 @@ def entropy(
             exact = _closed_form("entropy", src, None)
             assert exact is not None  # every family's entropy is closed form
             return _finish(exact, 0.0, method="exact", n=None, base=base, confidence=confidence)
+        n = _MC_DRAWS if n is None else _check_n(n)
         draws = _draw(src, n, gen)
         logs = -_log_density(src, draws)
         return _finish(
@@ -646,7 +659,7 @@ def kl_divergence(
     smoothing: float | None = None,
     miller_madow: bool = False,
     groups: int = 20,
-    n: int = 100_000,
+    n: int | None = None,
     rng: int | np.random.Generator | None = None,
     confidence: float = 0.95,
 ) -> Estimate:
@@ -659,8 +672,9 @@ def kl_divergence(
     ``miller_madow=True`` minus the first-order bias ``(K - 1)/(2n) +
     (sum p/q - 1)/(2m)``. Samples x against a distribution Q: ``-H_kNN(x) - mean
     log q(x)`` (or the plug-in against Q's pmf). A distribution P against samples:
-    as many draws from P as there are samples. Two distributions: closed form,
-    then quadrature (1-D), then Monte Carlo with ``n`` draws.
+    ``n`` draws from P (default: as many as there are samples). Two distributions:
+    closed form, then quadrature (1-D), then Monte Carlo with ``n`` draws (default
+    100 000).
 
     Examples
     --------
@@ -676,13 +690,13 @@ def kl_divergence(
     gen = _rng(rng)
     a, b = _as_input(p, "p"), _as_input(q, "q")
     if isinstance(a, _Dist) and isinstance(b, _Dist):
-        value, se, used, size = _pair_kl(a, b, method, n, gen)
+        value, se, used, size = _pair_kl(a, b, method, _MC_DRAWS if n is None else _check_n(n), gen)
         return _finish(
             value, se, method=used, n=size, bound=used == "quad", base=base, confidence=confidence
         )
     if isinstance(a, _Dist):
         assert isinstance(b, _Samples)
-        a = _Samples(_draw(a, b.n, gen), a.discrete)
+        a = _Samples(_draw(a, b.n if n is None else _check_n(n), gen), a.discrete)
     if a.discrete != b.discrete:
         raise _mixed_kinds(a, b)
     assert isinstance(a, _Samples)
@@ -760,7 +774,7 @@ def js_divergence(
     k: int = 1,
     smoothing: float | None = None,
     groups: int = 20,
-    n: int = 100_000,
+    n: int | None = None,
     rng: int | np.random.Generator | None = None,
     confidence: float = 0.95,
 ) -> Estimate:
@@ -783,15 +797,15 @@ def js_divergence(
     gen = _rng(rng)
     a, b = _as_input(p, "p"), _as_input(q, "q")
     if isinstance(a, _Dist) and isinstance(b, _Dist):
-        value, se, used, size = _pair_js(a, b, method, n, gen)
+        value, se, used, size = _pair_js(a, b, method, _MC_DRAWS if n is None else _check_n(n), gen)
         return _finish(
             value, se, method=used, n=size, bound=used == "quad", base=base, confidence=confidence
         )
     if isinstance(a, _Dist):
         assert isinstance(b, _Samples)
-        a = _Samples(_draw(a, b.n, gen), a.discrete)
+        a = _Samples(_draw(a, b.n if n is None else _check_n(n), gen), a.discrete)
     if isinstance(b, _Dist):
-        b = _Samples(_draw(b, a.n, gen), b.discrete)
+        b = _Samples(_draw(b, a.n if n is None else _check_n(n), gen), b.discrete)
     if a.discrete != b.discrete:
         raise _mixed_kinds(a, b)
     chosen = _check_sample_method(method, a)
