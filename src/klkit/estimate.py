@@ -738,8 +738,7 @@ def kl_divergence(
     support = _outcomes(a.data, b.data)
 
     def plugin(d: Sequence[_NDArray]) -> float:
-        fp = _plugin_probs(_counts(d[0]), support, smoothing)
-        fq = _plugin_probs(_counts(d[1]), support, smoothing)
+        fp, fq = (_plugin_probs(_counts(part), support, smoothing) for part in d)
         value = _xlogx_ratio(fp, fq)
         if miller_madow and math.isfinite(value):
             seen = fp > 0
@@ -750,8 +749,7 @@ def kl_divergence(
     value, se, g_used = _jackknife(plugin, [a.data, b.data], groups=groups, rng=gen)
     note = ""
     if math.isinf(value):
-        fp = _plugin_probs(_counts(a.data), support, smoothing)
-        fq = _plugin_probs(_counts(b.data), support, smoothing)
+        fp, fq = (_plugin_probs(_counts(s.data), support, smoothing) for s in (a, b))
         note = _unseen_note(support, fp, fq)
     return _finish(
         value,
@@ -826,8 +824,7 @@ def js_divergence(
     support = _outcomes(a.data, b.data)
 
     def plugin(d: Sequence[_NDArray]) -> float:
-        fp = _plugin_probs(_counts(d[0]), support, smoothing)
-        fq = _plugin_probs(_counts(d[1]), support, smoothing)
+        fp, fq = (_plugin_probs(_counts(part), support, smoothing) for part in d)
         mix = (fp + fq) / 2
         return _entropy_of(mix) - (_entropy_of(fp) + _entropy_of(fq)) / 2
 
