@@ -69,6 +69,13 @@ PAIRS = [
     (kl.Exponential(A1), kl.Normal(A2, B2), D.Exponential(t(A1)), D.Normal(t(A2), t(B2))),
     (kl.Gamma(A1, B1), kl.Normal(A2, B2), D.Gamma(t(A1), t(B1)), D.Normal(t(A2), t(B2))),
     (kl.Laplace(A1, B1), kl.Normal(A2, B2), D.Laplace(t(A1), t(B1)), D.Normal(t(A2), t(B2))),
+    (
+        kl.Normal(A1 - 3, B1),
+        kl.Laplace(A2, B2),
+        D.Normal(t(A1 - 3), t(B1)),
+        D.Laplace(t(A2), t(B2)),
+    ),
+    (kl.Bernoulli(PR1), kl.Poisson(A2), D.Bernoulli(t(PR1)), D.Poisson(t(A2))),
 ]
 IDS = [f"{type(p).__name__}-{type(q).__name__}" for p, q, _, _ in PAIRS]
 
@@ -191,6 +198,27 @@ def test_cross_family_pairs_against_quadrature(p, q, scipy_p, scipy_q):
     assert float(kl.kl_divergence(p, q)) == pytest.approx(ref, rel=1e-8, abs=1e-10)
 
 
+def test_poisson_against_bounded_counts_is_infinite_unless_all_mass_is_at_zero():
+    rates = np.array([0.0, 2.0])
+    got = kl.kl_divergence(kl.Poisson(rates), kl.Binomial(3, 0.4))
+    np.testing.assert_allclose(got, [-ss.binom(3, 0.4).logpmf(0), math.inf])
+    assert float(kl.kl_divergence(kl.Poisson(0.0), kl.Bernoulli(0.25))) == pytest.approx(
+        -math.log(0.75), rel=1e-15
+    )
+    assert kl.kl_divergence(kl.Poisson(0.0), kl.Binomial(0, 1.0)) == 0.0
+    assert kl.kl_divergence(kl.Poisson(1.0), kl.Bernoulli(0.5)) == math.inf
+
+
+def test_generic_erf_matches_scipy():
+    import array_api_compat.numpy as xp
+    import scipy.special as sc
+
+    x = np.concatenate([np.linspace(-8, 8, 3201), [1e-300, -1e-12, 5.999, 6.0]])
+    ref = sc.erf(x)
+    rel = np.abs(_special.erf(x, xp) - ref) / np.maximum(np.abs(ref), 1e-300)
+    assert rel.max() < 4e-15
+
+
 def test_support_rules_give_exact_infinities():
     assert kl.kl_divergence(kl.Gamma(2.0, 1.0), kl.Beta(2.0, 2.0)) == math.inf
     assert kl.kl_divergence(kl.Normal(0.0, 1.0), kl.Gamma(2.0, 1.0)) == math.inf
@@ -233,6 +261,7 @@ def _families_for(asarray):
         (kl.Binomial(a(np.array([3.0, 5, 5, 0, 2, 9])), a(PR1)), kl.Binomial(9, a(PR2))),
         (kl.StudentT(a(A1), 0.0, a(B1)), None),
         (kl.Exponential(a(A1)), kl.Gamma(a(A2), a(B2))),
+        (kl.Normal(a(A1), a(B1)), kl.Laplace(a(A2), a(B2))),  # erf, native or the series
     ]
 
 
@@ -382,3 +411,17 @@ def test_dask_parameters_are_checked_when_computed():
     rate = da.from_array(np.array([1.0, 2.0, -3.0, 4.0]), chunks=2)
     with pytest.raises(kl.DistributionError, match=r"`rate` has -3.0 at index 2"):
         kl.entropy(kl.Gamma(2.0, rate)).compute()
+
+
+def test_every_pair_torch_has_in_closed_form_klkit_has_too():
+    from klkit import _families
+
+    ours = {c.__name__ for c in vars(_families).values() if isinstance(c, type)}
+    have = {(a.__name__, b.__name__) for a, b in _families._PAIRS}
+    have |= {("Bernoulli", "Bernoulli"), ("Geometric", "Geometric")}  # handled before _PAIRS
+    torch_pairs = {
+        (a.__name__, b.__name__)
+        for a, b in torch.distributions.kl._KL_REGISTRY
+        if a.__name__ in ours and b.__name__ in ours
+    }
+    assert torch_pairs - have == set()

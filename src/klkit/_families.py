@@ -759,11 +759,15 @@ _ENTROPY: dict[type, _E] = {
 
 
 def _entropy(d: Family, a: dict[str, Array], xp: Namespace) -> Array:
+    if isinstance(d, Bernoulli):
+        return _entropy_bernoulli(a, xp)
+    return _ENTROPY[type(d)](a, xp)
+
+
+def _entropy_bernoulli(a: dict[str, Array], xp: Namespace) -> Array:
     from klkit._measures import entropy  # noqa: PLC0415  (_measures imports this module)
 
-    if isinstance(d, Bernoulli):
-        return entropy(LogProbs(_bernoulli_logs(a, xp)), validate=False)
-    return _ENTROPY[type(d)](a, xp)
+    return entropy(LogProbs(_bernoulli_logs(a, xp)), validate=False)
 
 
 def _kl_normal(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
@@ -997,6 +1001,33 @@ def _cross_normal(d: type) -> _KL:
     return cross
 
 
+def _cross_normal_laplace(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
+    """``log(2 b) + E|X - m| / b`` with ``E|X - m|`` the folded normal's mean."""
+    s, d = a["scale"], a["loc"] - b["loc"]
+    mean_abs = s * math.sqrt(2 / math.pi) * xp.exp(-0.5 * (d / s) ** 2) + d * _special.erf(
+        d / (s * math.sqrt(2.0)), xp
+    )
+    return math.log(2.0) + xp.log(b["scale"]) + mean_abs / b["scale"]
+
+
+def _cross_bernoulli_poisson(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
+    """``-E[log Poisson(x; rate)]`` for x in {0, 1}: ``rate - p log(rate)``."""
+    p = xp.exp(_bernoulli_logs(a, xp)[..., 1])
+    return b["rate"] - _xlogy(p, b["rate"], xp)
+
+
+def _kl_poisson_bounded(count: Callable[[dict[str, Array]], Array]) -> _KL:
+    """Poisson against Bernoulli/Binomial: +inf unless the rate is 0 (all mass at 0)."""
+
+    def kl(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
+        n = count(b) + 0.0 * a["rate"]
+        log_1mp = _bernoulli_logs(b, xp)[..., 0]
+        log_q0 = n * xp.where(n == 0, 0.0, log_1mp)  # log P_Q(0) = n log(1 - p)
+        return xp.where(a["rate"] == 0, 0.0 - log_q0, xp.inf)
+
+    return kl
+
+
 def _gamma_q(cross: _KL) -> _KL:
     return lambda a, b, xp: cross(a, _as_gamma(b), xp)
 
@@ -1027,6 +1058,10 @@ _PAIRS: dict[tuple[type, type], _KL] = {
         _gamma_q(_cross_lognormal_gamma), _ENTROPY[LogNormal]
     ),
 }
+_PAIRS[Normal, Laplace] = _cross_minus_entropy(_cross_normal_laplace, _ENTROPY[Normal])
+_PAIRS[Bernoulli, Poisson] = _cross_minus_entropy(_cross_bernoulli_poisson, _entropy_bernoulli)
+_PAIRS[Poisson, Bernoulli] = _kl_poisson_bounded(lambda b: 1.0)
+_PAIRS[Poisson, Binomial] = _kl_poisson_bounded(lambda b: b["total_count"])
 for _m in (Beta, Exponential, Gamma, Laplace, LogNormal, StudentT):  # moments against a Normal
     _PAIRS[_m, Normal] = _cross_minus_entropy(_cross_normal(_m), _ENTROPY[_m])
 # Whole-line supports against half-line or bounded ones, half-line against bounded.
