@@ -650,3 +650,26 @@ def test_whole_number_samples_are_labels(tmp_path):
 )
 def test_estimate_mistakes_are_one_line(args, message):
     assert message in fails(*args)
+
+
+def test_samples_may_be_text_labels(tmp_path):
+    labels = tmp_path / "labels.txt"
+    labels.write_text("c\na\nb\na\nc\nc\n")
+    table = tmp_path / "grades.csv"
+    table.write_text("name,grade\nx,a\ny,b\nz,a\nw,c\n")
+    data = as_json("entropy", "--samples", str(labels))
+    freq = np.array([2, 1, 3]) / 6
+    assert data["value"] == pytest.approx(float(-np.sum(freq * np.log(freq))), rel=1e-12)
+    both = as_json("kl", "--samples", str(labels), f"{table}:grade", "--smoothing", "1")
+    fp, fq = np.array([3, 2, 4]) / 9, np.array([3, 2, 2]) / 7  # a, b, c, each plus 1
+    assert both["value"] == pytest.approx(float(np.sum(fp * np.log(fp / fq))), rel=1e-12)
+    assert "name the column of labels" in fails("entropy", "--samples", str(table))
+
+
+def test_labels_or_continuous_is_decided_for_both_samples(tmp_path):
+    ints, floats = tmp_path / "ints.txt", tmp_path / "floats.txt"
+    ints.write_text("1\n2\n3\n2\n4\n1\n")
+    floats.write_text("1.5\n2.25\n3.1\n2.7\n0.4\n1.9\n")
+    assert as_json("kl", "--samples", str(ints), str(floats))["method"] == "knn"
+    message = fails("kl", "--samples", str(ints), str(floats), "--k", "9")
+    assert "k must be a whole number of neighbours from 1 to n - 1 = 5; got 9" in message

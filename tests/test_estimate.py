@@ -306,3 +306,89 @@ def test_n_sets_the_draws_from_a_distribution_against_samples():
     assert ke.kl_divergence(kl.Normal(0.0, 1.0), y, n=5000, rng=0).n == (5000, 3000)
     with pytest.raises(ValueError, match=r"`n` \(draws\) must be a whole number >= 2; got 1"):
         ke.kl_divergence(kl.Normal(0.0, 1.0), y, n=1)
+
+
+# --- found in review: each of these was wrong before ------------------------------------
+
+
+def test_quadrature_finds_mass_far_from_zero():
+    with mp.workdps(25):
+        ref = float(
+            mp.quad(
+                lambda x: (
+                    mp.npdf(x, 50, 1)
+                    * (
+                        mp.log(mp.npdf(x, 50, 1))
+                        - mp.log(mp.gamma(2) / (mp.sqrt(3 * mp.pi) * mp.gamma(1.5)))
+                        + 2 * mp.log(1 + x * x / 3)
+                    )
+                ),
+                [30, 45, 50, 55, 70],
+            )
+        )
+    est = ke.kl_divergence(kl.Normal(50.0, 1.0), kl.StudentT(3.0))
+    assert est.value == pytest.approx(ref, rel=1e-9)
+    js = ke.js_divergence(kl.Normal(50.0, 1.0), kl.Normal(0.0, 1.0))
+    assert js.value == pytest.approx(math.log(2), rel=1e-12)
+
+
+def test_rounded_measurements_estimate_the_underlying_density():
+    g = np.random.default_rng(14)
+    for decimals in (2, 1):
+        x = np.round(g.normal(0, 1, 5000), decimals)
+        est = ke.entropy(x, rng=0)
+        assert abs(est.value - H_STD_NORMAL) < 4 * est.stderr, (decimals, est)
+        assert "resolution" in est.note
+    a, b = np.round(g.normal(0, 1, 5000), 1), np.round(g.normal(1, 1, 5000), 1)
+    est = ke.kl_divergence(a, b, rng=0)
+    assert abs(est.value - 0.5) < 4 * est.stderr
+
+
+def test_plugin_interval_survives_rare_outcomes():
+    g = np.random.default_rng(0)
+    x, y = g.poisson(3, 2000), g.poisson(3, 2000)
+    est = ke.kl_divergence(x, y, rng=0)
+    assert math.isfinite(est.stderr)
+    assert est.ci_low <= 0.0 <= est.ci_high  # same law: KL 0
+    against = ke.kl_divergence(kl.Poisson(3.0), g.poisson(3, 2000), rng=0)
+    assert math.isfinite(against.stderr)
+
+
+def test_dirichlet_densities_are_read_the_right_way_round():
+    p, q = kl.Dirichlet(np.array([1.0, 2.0, 3.0])), kl.Dirichlet(np.array([2.0, 2.0, 2.0]))
+    truth = float(kl.kl_divergence(p, q))
+    mc = ke.kl_divergence(p, q, method="mc", n=20_000, rng=0)
+    assert abs(mc.value - truth) < 4 * mc.stderr
+    draws = np.random.default_rng(1).dirichlet([1.0, 2.0, 3.0], 3000)
+    assert math.isfinite(ke.kl_divergence(draws, q, rng=0).value)
+
+
+def test_explicit_methods_are_honoured_or_refused():
+    quad = ke.entropy(kl.Normal(0.0, 1.0), method="quad")
+    assert quad.method == "quad"
+    assert quad.value == pytest.approx(H_STD_NORMAL, rel=1e-12)
+    with pytest.raises(ValueError, match=r"method='knn' estimates from samples"):
+        ke.kl_divergence(kl.Normal(0.0, 1.0), kl.StudentT(3.0), method="knn")
+    with pytest.raises(ValueError, match=r"method='mc' does not apply to continuous"):
+        ke.kl_divergence(np.arange(5.0), kl.Normal(0.0, 1.0), method="mc")
+
+
+def test_any_scipy_distribution_is_estimated_with_its_loc_and_scale():
+    shifted = ke.kl_divergence(ss.expon(loc=1.0), ss.expon())
+    assert shifted.method == "quad"
+    assert shifted.value == pytest.approx(1.0, rel=1e-10)  # log p/q = 1 on x >= 1
+    cauchy = ke.kl_divergence(ss.cauchy(), ss.norm())  # E[x^2] diverges: KL is +inf
+    assert math.isinf(cauchy.stderr)
+    assert "did not converge" in cauchy.note
+
+
+def test_samples_against_a_distribution_name_an_impossible_outcome():
+    est = ke.kl_divergence(np.array([0, 1, 2, 1, 0]), kl.Bernoulli(0.5))
+    assert est.value == math.inf
+    assert "outcome 2 appears in p's samples but has probability 0 under q" in str(est)
+
+
+def test_samples_that_need_a_gradient_are_read():
+    torch = pytest.importorskip("torch")
+    x = torch.randn(500, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    assert ke.entropy(x, rng=0) == ke.entropy(x.detach().numpy(), rng=0)

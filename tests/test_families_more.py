@@ -425,3 +425,19 @@ def test_every_pair_torch_has_in_closed_form_klkit_has_too():
         if a.__name__ in ours and b.__name__ in ours
     }
     assert torch_pairs - have == set()
+
+
+def test_binomial_support_is_where_the_mass_is():
+    # Binomial(7, 0) is all at 0, inside Binomial(5, .)'s support: -log Q(0) = 5 log 2
+    got = float(kl.kl_divergence(kl.Binomial(7, 0.0), kl.Binomial(5, 0.5)))
+    assert got == pytest.approx(5 * math.log(2), rel=1e-14)
+    assert kl.kl_divergence(kl.Binomial(7, 1.0), kl.Binomial(5, 0.5)) == math.inf
+
+
+def test_p_and_q_batches_that_do_not_broadcast_are_named():
+    with pytest.raises(
+        kl.DistributionError,
+        match=r"kl_divergence\(Normal, Normal\): P \(batch shape \(3,\)\) and Q \(batch "
+        r"shape \(4,\)\) do not broadcast",
+    ):
+        kl.kl_divergence(kl.Normal(np.zeros(3), 1.0), kl.Normal(np.zeros(4), 1.0))

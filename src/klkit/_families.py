@@ -94,17 +94,24 @@ def _bad_entries(x: Array, rule: str, xp: Namespace) -> Array:
     return ~((x > 0) & (x <= 1))  # "success"
 
 
-def _broadcast_batch(family: str, shapes: dict[str, tuple[int, ...]]) -> tuple[int, ...]:
-    """Broadcast ``shapes``, or raise a DistributionError naming the two that clash."""
+def _broadcast_batch(
+    family: str, shapes: dict[str, tuple[int, ...]], *, lead: str = ""
+) -> tuple[int, ...]:
+    """Broadcast ``shapes``, or raise a DistributionError naming the two that clash.
+
+    ``lead`` replaces the default start of the message, "`Family` parameters".
+    """
     out: tuple[int, ...] = ()
     first = ""
     for name, shape in shapes.items():
         n = max(len(out), len(shape))
         a, b = (1,) * (n - len(out)) + out, (1,) * (n - len(shape)) + shape
         if any(x != y and 1 not in (x, y) for x, y in zip(a, b, strict=True)):
+            start = lead or f"`{family}` parameters `{first}`"
+            end = f"`{name}`" if not lead else name
             msg = (
-                f"`{family}` parameters `{first}` (batch shape {out}) and `{name}` (batch "
-                f"shape {shape}) do not broadcast; give them equal shapes or size-1 axes."
+                f"{start} (batch shape {out}) and {end} (batch shape {shape}) do not "
+                "broadcast; give them equal shapes or size-1 axes."
             )
             raise DistributionError(msg)
         out = tuple(max(x, y) for x, y in zip(a, b, strict=True))
@@ -166,6 +173,16 @@ class Family:
                 bad, x = xp.any(bad, axis=axes), xp.min(x, axis=axes)
             checks.fail_where(bad, x, template)
         object.__setattr__(self, "_checks", checks)
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """The broadcast batch shape of the parameters (event axes dropped)."""
+        shapes = {
+            n: tuple(v.shape[: len(v.shape) - self._event.get(n, 0)])
+            for n, v in self.params.items()
+            if _is_array(v)
+        }
+        return _broadcast_batch(type(self).__name__, shapes)
 
     def _check_shapes(self, arrays: dict[str, Any]) -> None:
         """Batch shapes (event dimensions dropped) must broadcast against each other."""
@@ -690,7 +707,9 @@ def _entropy_geometric(a: dict[str, Array], xp: Namespace) -> Array:
 def _binomial_log_pmf(k: Array, n: Array, p: Array, xp: Namespace) -> Array:
     """``log C(n, k) + k log p + (n - k) log(1 - p)`` for ``0 <= k <= n`` (else unused)."""
     rest = xp.where(k <= n, n - k, 0.0)
-    tail = xp.where(rest == 0, 0.0, rest * xp.log1p(-xp.where(rest == 0, 0.0, p)))
+    below = p < 1
+    log_1mp = xp.where(below, xp.log1p(-xp.where(below, p, 0.0)), -xp.inf)
+    tail = rest * xp.where(rest == 0, 0.0, log_1mp)  # 0 log 0 = 0; else -inf at p = 1
     return (
         _special.lgamma(n + 1.0, xp)
         - _special.lgamma(k + 1.0, xp)
@@ -873,17 +892,19 @@ def _kl_bernoulli_probs(p: Array, q: Array, xp: Namespace) -> Array:
 
 
 def _kl_binomial(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
-    """``n KL(Bernoulli)`` for equal counts, the finite sum otherwise, +inf if n1 > n2."""
+    """``n KL(Bernoulli)`` for equal counts, else the finite sum over P's support.
+
+    The sum is +inf when P has mass above ``n2`` (or where Q's probability is 0 or 1).
+    """
     n1, n2, p1, p2 = a["total_count"], b["total_count"], a["probs"], b["probs"]
     same = n1 * _kl_bernoulli_probs(p1, p2, xp)
     k = _count_grid(n1, xp)
     m1, m2 = n1[..., None], n2[..., None]
     lp1 = _binomial_log_pmf(k, m1, p1[..., None], xp)
-    lp2 = _binomial_log_pmf(k, m2, p2[..., None], xp)
-    keep = (k <= m1) & (lp1 > -xp.inf)
+    lp2 = xp.where(k <= m2, _binomial_log_pmf(k, m2, p2[..., None], xp), -xp.inf)
+    keep = (k <= m1) & (lp1 > -xp.inf)  # P's actual support (just {0} when p1 = 0)
     safe1 = xp.where(keep, lp1, 0.0)
     summed = xp.sum(xp.where(keep, xp.exp(safe1) * (safe1 - lp2), 0.0), axis=-1)
-    summed = xp.where(n1 > n2, xp.inf, summed)
     return xp.where(n1 == n2, same, summed)
 
 
@@ -1161,6 +1182,13 @@ def family_measure(name: str, values: list[Any], *, base: float | None) -> Any:
         )
         raise DistributionError(msg)
     xp, arrays = _resolve(values)
+    if len(values) == 2:
+        first, second = (type(v).__name__ for v in values)
+        _broadcast_batch(
+            first,
+            {"P": values[0].batch_shape, "Q": values[1].batch_shape},
+            lead=f"{name}({first}, {second}): P",
+        )
     if name == "entropy":
         out = _entropy(values[0], arrays[0], xp)
     elif name == "kl_divergence":

@@ -20,7 +20,11 @@ import numpy as np
 from klkit import _families as fam
 from klkit._validation import DistributionError
 
-__all__ = ["from_scipy", "is_scipy_frozen"]
+__all__ = ["NoFamilyError", "from_scipy", "is_scipy_frozen"]
+
+
+class NoFamilyError(DistributionError):
+    """A valid SciPy distribution with no klkit family (klkit.estimate still takes it)."""
 
 
 def is_scipy_frozen(x: object) -> bool:
@@ -36,7 +40,7 @@ def _param(v: Any) -> Any:
 
 
 def _unsupported(name: str, what: str) -> DistributionError:
-    return DistributionError(
+    return NoFamilyError(
         f"scipy.stats.{name} with {what} has no klkit family: the families have SciPy's "
         "standard support. Drop the shift/scale, or use klkit.estimate.kl_divergence, "
         "which takes any SciPy distribution."
@@ -123,7 +127,7 @@ def from_scipy(x: Any) -> fam.Family:
             f"scipy.stats.{name} has no klkit family; these convert: {have}. For others, "
             "use klkit.estimate.kl_divergence, which takes any SciPy distribution."
         )
-        raise DistributionError(msg)
+        raise NoFamilyError(msg)
     parsed = x.dist._parse_args(*x.args, **x.kwds)
     shapes, loc = parsed[0], parsed[1]
     scale = parsed[2] if len(parsed) > 2 else 1.0

@@ -485,11 +485,49 @@ def _distribution(text: str, name: str) -> Any | None:
         raise _UserError(msg) from None
 
 
-def _samples(table: Table, *, method: str) -> Any:
-    values = table.values
-    if method != "knn" and values.size and np.all(values == np.round(values)):
-        return values.astype(np.int64)  # whole numbers: labels for the plug-in estimator
-    return values
+def _read_samples(read: _Reader, arg: str, name: str) -> Any:
+    """Numbers (a float array), or text labels (a str array) when they are not numbers."""
+    try:
+        return read(arg, name).values
+    except InputError as e:
+        if "not a number" not in str(e) and "text" not in str(e):
+            raise
+    file, column = arg.rpartition(":")[0], arg.rpartition(":")[2]
+    if arg == "-":
+        text = sys.stdin.read()
+    elif os.path.exists(arg) and not arg.lower().endswith(".csv"):
+        text = Path(arg).read_text(encoding="utf-8-sig")
+    elif file.lower().endswith(".csv") and os.path.exists(file):
+        import csv  # noqa: PLC0415
+
+        with open(file, encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.DictReader(f))
+        return np.asarray([row[column].strip() for row in rows if row.get(column)])
+    elif arg.lower().endswith(".csv"):
+        msg = f"{name}: '{arg}' holds text: name the column of labels, as in '{arg}:column'."
+        raise _UserError(msg)
+    else:
+        text = arg
+    return np.asarray([t for t in re.split(r"[,\s]+", text) if t])
+
+
+def _as_samples(columns: list[Any], *, method: str) -> list[Any]:
+    """Decide for all samples at once: labels (plug-in) or continuous (kNN).
+
+    Text, or whole numbers everywhere (unless --method knn), are labels; numbers are
+    labels' text then, so 2 in one file and 2.0 in the other are one outcome.
+    """
+    if any(c.dtype.kind == "U" for c in columns):
+        return [c if c.dtype.kind == "U" else _label_text(c) for c in columns]
+    whole = all(c.size and np.all(c == np.round(c)) for c in columns)
+    if method != "knn" and whole:
+        return [c.astype(np.int64) for c in columns]
+    return columns
+
+
+def _label_text(values: Any) -> Any:
+    whole = np.all(values == np.round(values))
+    return np.asarray([str(int(v)) if whole else repr(float(v)) for v in values.reshape(-1)])
 
 
 def _run_estimate(
@@ -523,7 +561,11 @@ def _run_estimate(
                 "argument is one; give both as distributions, or pass --samples."
             )
             raise _UserError(msg)
-        inputs.append(dist if dist is not None else _samples(read(arg, name), method=method))
+        inputs.append(dist if dist is not None else _read_samples(read, arg, name))
+    read_in = [i for i, v in enumerate(inputs) if isinstance(v, np.ndarray)]
+    columns = _as_samples([inputs[i] for i in read_in], method=method)
+    for i, column in zip(read_in, columns, strict=True):
+        inputs[i] = column
     if key == "cross_entropy":
         if samples:
             msg = (
@@ -537,7 +579,10 @@ def _run_estimate(
         estimator: Callable[..., ke.Estimate] = getattr(ke, key)  # same names
         options: dict[str, Any] = {"base": log_base, "method": method, "k": k, "rng": seed}
         options["smoothing"] = smoothing
-        est = estimator(*inputs, **options)
+        try:
+            est = estimator(*inputs, **options)
+        except ValueError as e:  # the estimator's own precise message (shapes, kinds, k)
+            raise _UserError(_cli_words(str(e))) from None
     if as_json:
         data = dataclasses.asdict(est)
         data["n"] = list(est.n) if isinstance(est.n, tuple) else est.n

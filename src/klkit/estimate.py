@@ -41,7 +41,9 @@ This module needs SciPy (``pip install klkit[estimate]``); ``import klkit`` does
 
 from __future__ import annotations
 
+import itertools
 import math
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -55,7 +57,7 @@ from scipy.spatial import cKDTree
 
 from klkit import _compat
 from klkit import _families as fam
-from klkit._scipy_dists import from_scipy, is_scipy_frozen
+from klkit._scipy_dists import NoFamilyError, from_scipy, is_scipy_frozen
 from klkit._validation import DistributionError, check_base
 
 __all__ = ["Estimate", "entropy", "js_divergence", "kl_divergence"]
@@ -124,10 +126,16 @@ def _sizes(n: int | tuple[int, int]) -> str:
 class _Dist:
     """One distribution as SciPy sees it (for densities, sampling and supports)."""
 
-    family: fam.Family
+    family: fam.Family | None  # None: a SciPy distribution klkit has no family for
     frozen: Any  # a frozen scipy.stats distribution
     discrete: bool
     dim: int
+
+    @property
+    def name(self) -> str:
+        if self.family is not None:
+            return type(self.family).__name__
+        return f"scipy.stats.{getattr(self.frozen.dist, 'name', type(self.frozen).__name__)}"
 
 
 @dataclass(frozen=True)
@@ -141,20 +149,35 @@ class _Samples:
 
 
 def _as_input(x: Any, name: str) -> _Dist | _Samples:
-    if isinstance(x, fam.Family) or is_scipy_frozen(x):
-        family = from_scipy(x) if is_scipy_frozen(x) else x
-        frozen = _to_scipy(family, name)
-        discrete = hasattr(frozen, "pmf")
-        dim = int(np.size(frozen.mean)) if hasattr(frozen, "cov") else 1
-        if isinstance(family, fam.Dirichlet):
-            dim = int(np.size(frozen.alpha))
-        return _Dist(family, frozen, discrete, dim)
+    if isinstance(x, fam.Family):
+        return _dist(x, _to_scipy(x, name))
+    if is_scipy_frozen(x):
+        # SciPy's own object gives densities and draws (with its loc and scale); the
+        # family, when there is one, gives the closed forms.
+        try:
+            family: fam.Family | None = from_scipy(x)
+        except NoFamilyError:  # invalid parameters still raise
+            family = None
+        return _dist(family, x)
     return _samples(x, name)
+
+
+def _dist(family: fam.Family | None, frozen: Any) -> _Dist:
+    discrete = hasattr(frozen.dist, "pmf") if hasattr(frozen, "dist") else False
+    if isinstance(family, fam.Dirichlet):
+        dim = int(np.size(frozen.alpha))
+    elif hasattr(frozen, "cov") or hasattr(frozen, "dim"):
+        dim = int(getattr(frozen, "dim", np.size(getattr(frozen, "mean", 1))))
+    else:
+        dim = 1
+    return _Dist(family, frozen, discrete, dim)
 
 
 def _samples(x: Any, name: str) -> _Samples:
     try:
-        arr = _compat.to_numpy(x) if hasattr(x, "__array_namespace__") else np.asarray(x)
+        library = type(x).__module__.split(".")[0]
+        array_like = hasattr(x, "__array_namespace__") or library in ("torch", "jax", "jaxlib")
+        arr = _compat.to_numpy(x) if array_like else np.asarray(x)
     except (TypeError, ValueError) as exc:
         msg = f"`{name}` must be samples (an array of shape (n,) or (n, d)) or a distribution."
         raise TypeError(msg) from exc
@@ -249,20 +272,24 @@ def _rng(rng: int | np.random.Generator | None) -> np.random.Generator:
 
 
 def _knn_distances(tree: cKDTree, points: _NDArray, k: int, *, skip_self: bool) -> tuple[Any, Any]:
-    """Distance to the k-th neighbour with a positive distance, and that neighbour's rank.
+    """Distance to the k-th neighbour, pushed past ties, and the count inside that ball.
 
-    Duplicates (distance 0) push the rank up until the distance is positive; the rank
-    enters the estimators through psi(rank) (Wang, Kulkarni and Verdu's adaptive k).
+    With continuous data the k-th neighbour's distance ``eps`` is positive and exactly
+    k points lie within it. With repeated values (ties), the k-th distance may be 0 or
+    shared by several points: the distance used is then the first positive one at or
+    beyond rank k, and the count is every point within it (``<= eps``), so
+    ``psi(count)`` matches the ball actually used (Wang, Kulkarni and Verdu's
+    adaptive k). Never a log 0.
     """
-    n_tree = tree.n - (1 if skip_self else 0)
+    own = 1 if skip_self else 0
+    n_tree = tree.n - own
     want = k
     while True:
-        kk = min(want + (1 if skip_self else 0), tree.n)
+        kk = min(want + own, tree.n)
         dist, _ = tree.query(points, k=list(range(1, kk + 1)), workers=-1)
-        dist = dist[:, 1:] if skip_self else dist
-        # rank of the k-th positive distance: k plus the zeros before it
+        dist = dist[:, own:]
         zeros = np.sum(dist == 0, axis=1)
-        rank = np.minimum(zeros + k, dist.shape[1])
+        rank = np.minimum(np.maximum(zeros + 1, k), dist.shape[1])
         found = dist[np.arange(len(points)), rank - 1]
         if np.all(found > 0) or want >= n_tree:
             break
@@ -274,7 +301,39 @@ def _knn_distances(tree: cKDTree, points: _NDArray, k: int, *, skip_self: bool) 
             "or use method='plugin'."
         )
         raise ValueError(msg)
-    return found, rank
+    count = rank.copy()
+    tied = (zeros > 0) | (rank < dist.shape[1]) & (
+        dist[np.arange(len(points)), np.minimum(rank, dist.shape[1] - 1)] == found
+    )
+    if np.any(tied):  # count every point inside the ball, ties included
+        inside = tree.query_ball_point(points[tied], r=found[tied], return_length=True, workers=-1)
+        count[tied] = np.asarray(inside) - own
+    return found, count
+
+
+def _dequantize(
+    samples: Sequence[_NDArray], rng: np.random.Generator
+) -> tuple[list[_NDArray], str]:
+    """Spread tied values uniformly within their resolution, if any value repeats.
+
+    Measurements are rounded (to 0.1 s, to 1 mm): many points then coincide, and
+    nearest-neighbour distances describe the rounding grid, not the density (data
+    rounded to 0.01 gave an entropy 0.25 nats too low). Each column with repeated
+    values gets ``U(-h/2, h/2)`` noise, ``h`` its smallest positive gap over all the
+    samples: the continuous law the rounding came from, to within the rounding.
+    """
+    pooled = np.concatenate(list(samples))
+    if len(np.unique(pooled, axis=0)) == len(pooled):
+        return list(samples), ""
+    widths = []
+    for j in range(pooled.shape[1]):
+        gaps = np.diff(np.unique(pooled[:, j]))
+        repeated = len(np.unique(pooled[:, j])) < len(pooled)
+        widths.append(float(gaps[gaps > 0].min()) if repeated and np.any(gaps > 0) else 0.0)
+    h = np.asarray(widths)
+    spread = [a + h * rng.uniform(-0.5, 0.5, size=a.shape) for a in samples]
+    shown = ", ".join(f"{w:.3g}" for w in widths)
+    return spread, f"repeated values were spread uniformly within their resolution ({shown})"
 
 
 def _log_unit_ball(d: int) -> float:
@@ -338,12 +397,14 @@ def _jackknife(
     *,
     groups: int,
     rng: np.random.Generator,
+    fallback: Callable[[], float] | None = None,
 ) -> tuple[float, float, int]:
     """``(estimate, standard error, groups used)`` by the delete-a-group jackknife.
 
     Each sample is split into ``groups`` random groups; estimate ``g`` leaves group
     ``g`` out of every sample at once. Variance ``(G - 1)/G * sum (t_g - mean t)^2``.
-    ``G`` is at most the smallest sample size (no empty groups).
+    ``G`` is at most the smallest sample size (no empty groups). If a replicate is
+    infinite while the estimate is not, ``fallback()`` gives the standard error.
     """
     value = stat(data)
     groups = min(groups, *(len(a) for a in data))
@@ -354,6 +415,8 @@ def _jackknife(
         stat([a[lab != g] for a, lab in zip(data, labels, strict=True)]) for g in range(groups)
     ]
     t = np.asarray(leave_out)
+    if not np.all(np.isfinite(t)):  # a replicate lost every copy of a rare outcome
+        return value, fallback() if fallback is not None else math.nan, groups
     return value, float(math.sqrt((groups - 1) / groups * np.sum((t - t.mean()) ** 2))), groups
 
 
@@ -378,6 +441,8 @@ def _finish(
         half = float(ss.t.ppf(0.5 + confidence / 2, dof)) * stderr
     else:
         half = float(ss.norm.ppf(0.5 + confidence / 2)) * stderr
+    if bound and math.isinf(stderr) and not note:
+        note = "the integral did not converge: no error bound, and it may be infinite"
     if math.isinf(value):
         stderr, half = math.nan, math.nan
     lo, hi = (value, value) if math.isinf(value) else (value - half, value + half)
@@ -399,6 +464,8 @@ def _finish(
 
 def _closed_form(name: str, p: _Dist, q: _Dist | None) -> float | None:
     values = [p.family] if q is None else [p.family, q.family]
+    if any(v is None for v in values):
+        return None
     try:
         out = fam.family_measure(name, values, base=None)
     except DistributionError:
@@ -411,6 +478,8 @@ def _log_density(d: _Dist, x: _NDArray) -> _NDArray:
         return np.asarray(d.frozen.logpmf(x), dtype=np.float64)
     if d.dim == 1:
         return np.asarray(d.frozen.logpdf(x.reshape(-1)), dtype=np.float64)
+    if isinstance(d.family, fam.Dirichlet):  # SciPy wants the outcomes first: (K, n)
+        return np.asarray(d.frozen.logpdf(x.T), dtype=np.float64).reshape(-1)
     return np.asarray(d.frozen.logpdf(x), dtype=np.float64).reshape(-1)
 
 
@@ -427,8 +496,19 @@ def _quad(terms: Callable[[_NDArray], _NDArray], d: _Dist) -> tuple[float, float
     """
     lo, hi = (float(v) for v in d.frozen.support())
     if not d.discrete:
-        value, err = si.quad(lambda t: float(terms(np.array([t]))[0]), lo, hi, limit=500)
-        return float(value), float(err)
+        # Split at P's quantiles: one quad over (-inf, inf) can miss mass far from 0
+        # entirely (N(50, 1) came out as 0 with a 0 error bound).
+        inner = np.asarray(d.frozen.ppf([1e-12, 1e-4, 0.1, 0.5, 0.9, 1 - 1e-4, 1 - 1e-12]))
+        edges = [lo, *sorted({float(v) for v in inner if lo < v < hi}), hi]
+        value = err = 0.0
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", si.IntegrationWarning)
+            for a, b in itertools.pairwise(edges):
+                part, e = si.quad(lambda t: float(terms(np.array([t]))[0]), a, b, limit=200)
+                value, err = value + float(part), err + float(e)
+        if any(issubclass(w.category, si.IntegrationWarning) for w in caught):
+            err = math.inf  # divergent or unresolved: no bound (the value may be infinite)
+        return value, err
     total, start, block = 0.0, lo, 4096
     while True:
         stop = start + block if not math.isfinite(hi) else min(start + block, hi + 1)
@@ -451,6 +531,7 @@ def _quad(terms: Callable[[_NDArray], _NDArray], d: _Dist) -> tuple[float, float
 def _pair_kl(
     p: _Dist, q: _Dist, method: str, n: int, rng: np.random.Generator
 ) -> tuple[float, float, str, int | None]:
+    _check_distribution_method(method)
     if p.discrete != q.discrete:
         return math.inf, 0.0, "exact", None  # atoms against a density, or the reverse
     if method in ("auto", "exact"):
@@ -459,8 +540,7 @@ def _pair_kl(
             return exact, 0.0, "exact", None
         if method == "exact":
             msg = (
-                f"kl_divergence({type(p.family).__name__}, {type(q.family).__name__}) has no "
-                "closed form; use method='quad' or 'mc'."
+                f"kl_divergence({p.name}, {q.name}) has no closed form; use method='quad' or 'mc'."
             )
             raise DistributionError(msg)
     if method in ("auto", "quad") and p.dim == 1:
@@ -489,6 +569,7 @@ def _pair_kl(
 def _pair_js(
     p: _Dist, q: _Dist, method: str, n: int, rng: np.random.Generator
 ) -> tuple[float, float, str, int | None]:
+    _check_distribution_method(method)
     if p.discrete != q.discrete:
         return math.log(2), 0.0, "exact", None  # disjoint in effect: atoms vs a density
     if method in ("auto", "exact"):
@@ -535,6 +616,15 @@ def _check_method(method: str, allowed: Sequence[str]) -> None:
         raise ValueError(msg)
 
 
+def _check_distribution_method(method: str) -> None:
+    if method in ("knn", "plugin"):
+        msg = (
+            f"method={method!r} estimates from samples; for distributions use 'exact', "
+            "'quad' or 'mc' (or 'auto')."
+        )
+        raise ValueError(msg)
+
+
 def _check_sample_method(method: str, s: _Samples) -> str:
     want = "plugin" if s.discrete else "knn"
     if method not in ("auto", want):
@@ -547,15 +637,33 @@ def _check_sample_method(method: str, s: _Samples) -> str:
     return want
 
 
-def _unseen_note(support: list[Any], p: _NDArray, q: _NDArray) -> str:
+def _unseen_note(support: list[Any], p: _NDArray, q: _NDArray, where: str) -> str:
     missing = [s for s, a, b in zip(support, p, q, strict=True) if a > 0 and b == 0]
     if not missing:
         return ""
     shown = ", ".join(repr(m) for m in missing[:3]) + (" ..." if len(missing) > 3 else "")
-    return (
-        f"infinite because outcome {shown} appears in p's samples but never in q's; "
-        "pass smoothing=0.5 (Jeffreys) or 1 (Laplace) for a finite estimate"
-    )
+    if where == "samples":
+        return (
+            f"infinite because outcome {shown} appears in p's samples but never in q's; "
+            "pass smoothing=0.5 (Jeffreys) or 1 (Laplace) for a finite estimate"
+        )
+    return f"infinite because outcome {shown} appears in p's samples but has probability 0 under q"
+
+
+def _delta_se(p: _NDArray, q: _NDArray, n: int, m: int | None) -> float:
+    """First-order (delta-method) standard error of the plug-in KL of ``p`` against ``q``.
+
+    ``Var = Var_p[log(p/q)] / n + (sum p^2/q - 1) / m``; the second term only when q
+    is estimated from m samples. Used when a jackknife replicate is infinite (an
+    outcome rare in q's samples left out with its group).
+    """
+    keep = p > 0
+    ratio = np.log(p[keep]) - np.log(q[keep])
+    mean = float(np.sum(p[keep] * ratio))
+    var = (float(np.sum(p[keep] * ratio**2)) - mean**2) / n
+    if m is not None:
+        var += max(float(np.sum(p[keep] ** 2 / q[keep])) - 1.0, 0.0) / m
+    return math.sqrt(max(var, 0.0))
 
 
 def entropy(
@@ -591,10 +699,24 @@ def entropy(
     gen = _rng(rng)
     src = _as_input(x, "p")
     if isinstance(src, _Dist):
+        _check_distribution_method(method)
         if method in ("auto", "exact"):
             exact = _closed_form("entropy", src, None)
-            assert exact is not None  # every family's entropy is closed form
-            return _finish(exact, 0.0, method="exact", n=None, base=base, confidence=confidence)
+            if exact is not None:
+                return _finish(exact, 0.0, method="exact", n=None, base=base, confidence=confidence)
+        if method in ("auto", "quad") and src.dim == 1:
+
+            def terms(x: _NDArray) -> _NDArray:
+                lp = _log_density(src, x)
+                out: _NDArray = np.zeros_like(lp)
+                keep = lp > -np.inf
+                out[keep] = -np.exp(lp[keep]) * lp[keep]
+                return out
+
+            value, err = _quad(terms, src)
+            return _finish(
+                value, err, method="quad", n=None, base=base, confidence=confidence, bound=True
+            )
         n = _MC_DRAWS if n is None else _check_n(n)
         draws = _draw(src, n, gen)
         logs = -_log_density(src, draws)
@@ -609,8 +731,9 @@ def entropy(
     chosen = _check_sample_method(method, src)
     if chosen == "knn":
         _check_k(k, src.n)
+        spread, note = _dequantize([src.data], gen)
         value, se, g_used = _jackknife(
-            lambda d: _knn_entropy(d[0], k), [src.data], groups=groups, rng=gen
+            lambda d: _knn_entropy(d[0], k), spread, groups=groups, rng=gen
         )
     else:
         support = sorted(_counts(src.data), key=repr)
@@ -623,8 +746,16 @@ def entropy(
             return h
 
         value, se, g_used = _jackknife(plug, [src.data], groups=groups, rng=gen)
+        note = ""
     return _finish(
-        value, se, method=chosen, n=src.n, base=base, confidence=confidence, dof=g_used - 1
+        value,
+        se,
+        method=chosen,
+        n=src.n,
+        base=base,
+        confidence=confidence,
+        dof=g_used - 1,
+        note=note,
     )
 
 
@@ -711,29 +842,55 @@ def kl_divergence(
 
             def stat(d: Sequence[_NDArray]) -> float:
                 return -_knn_entropy(d[0], k) - float(np.mean(_log_density(dist, d[0])))
+
+            data, note = _dequantize([a.data], gen)
+            value, se, g_used = _jackknife(stat, data, groups=groups, rng=gen)
         else:
             support = _outcomes(a.data)
+            q_at = np.exp(_log_density(dist, np.asarray(support, dtype=np.float64)))
 
             def stat(d: Sequence[_NDArray]) -> float:
                 freq = _plugin_probs(_counts(d[0]), support, smoothing)
-                q_at = np.exp(_log_density(dist, np.asarray(support, dtype=np.float64)))
                 value = _xlogx_ratio(freq, q_at)
                 if miller_madow:
                     value -= (int(np.sum(freq > 0)) - 1) / (2 * len(d[0]))
                 return value
 
-        value, se, g_used = _jackknife(stat, [a.data], groups=groups, rng=gen)
+            full = _plugin_probs(_counts(a.data), support, smoothing)
+            value, se, g_used = _jackknife(
+                stat,
+                [a.data],
+                groups=groups,
+                rng=gen,
+                fallback=lambda: _delta_se(full, q_at, a.n, None),
+            )
+            note = _unseen_note(support, full, q_at, "distribution") if math.isinf(value) else ""
         return _finish(
-            value, se, method=chosen, n=a.n, dof=g_used - 1, base=base, confidence=confidence
+            value,
+            se,
+            method=chosen,
+            n=a.n,
+            dof=g_used - 1,
+            base=base,
+            confidence=confidence,
+            note=note,
         )
     if chosen == "knn":
         _check_dims(a.data, b.data)
         _check_k(k, min(a.n, b.n + 1))
+        data, note = _dequantize([a.data, b.data], gen)
         value, se, g_used = _jackknife(
-            lambda d: _knn_kl(d[0], d[1], k), [a.data, b.data], groups=groups, rng=gen
+            lambda d: _knn_kl(d[0], d[1], k), data, groups=groups, rng=gen
         )
         return _finish(
-            value, se, method="knn", n=(a.n, b.n), dof=g_used - 1, base=base, confidence=confidence
+            value,
+            se,
+            method="knn",
+            n=(a.n, b.n),
+            dof=g_used - 1,
+            base=base,
+            confidence=confidence,
+            note=note,
         )
     support = _outcomes(a.data, b.data)
 
@@ -746,11 +903,15 @@ def kl_divergence(
             value -= (float(np.sum(fp[seen] / fq[seen])) - 1) / (2 * len(d[1]))
         return value
 
-    value, se, g_used = _jackknife(plugin, [a.data, b.data], groups=groups, rng=gen)
-    note = ""
-    if math.isinf(value):
-        fp, fq = (_plugin_probs(_counts(s.data), support, smoothing) for s in (a, b))
-        note = _unseen_note(support, fp, fq)
+    fp, fq = (_plugin_probs(_counts(s.data), support, smoothing) for s in (a, b))
+    value, se, g_used = _jackknife(
+        plugin,
+        [a.data, b.data],
+        groups=groups,
+        rng=gen,
+        fallback=lambda: _delta_se(fp, fq, a.n, b.n),
+    )
+    note = _unseen_note(support, fp, fq, "samples") if math.isinf(value) else ""
     return _finish(
         value,
         se,
@@ -810,7 +971,9 @@ def js_divergence(
     if chosen == "knn":
         _check_dims(a.data, b.data)
         _check_k(k, min(a.n, b.n))
-        x, y = a.data[gen.permutation(a.n)], b.data[gen.permutation(b.n)]
+        (x, y), note = _dequantize(
+            [a.data[gen.permutation(a.n)], b.data[gen.permutation(b.n)]], gen
+        )
 
         def stat(d: Sequence[_NDArray]) -> float:
             s = min(len(d[0]), len(d[1]))
@@ -819,7 +982,14 @@ def js_divergence(
 
         value, se, g_used = _jackknife(stat, [x, y], groups=groups, rng=gen)
         return _finish(
-            value, se, method="knn", n=(a.n, b.n), dof=g_used - 1, base=base, confidence=confidence
+            value,
+            se,
+            method="knn",
+            n=(a.n, b.n),
+            dof=g_used - 1,
+            base=base,
+            confidence=confidence,
+            note=note,
         )
     support = _outcomes(a.data, b.data)
 
