@@ -420,6 +420,40 @@ def _jackknife(
     return value, float(math.sqrt((groups - 1) / groups * np.sum((t - t.mean()) ** 2))), groups
 
 
+@dataclass(frozen=True)
+class _How:
+    """The caller's interval options, passed along unchanged."""
+
+    groups: int
+    rng: np.random.Generator
+    base: float | None
+    confidence: float
+
+
+def _resampled(
+    stat: Callable[[Sequence[_NDArray]], float],
+    data: Sequence[_NDArray],
+    *,
+    how: _How,
+    method: str,
+    n: int | tuple[int, int],
+    note: str = "",
+    fallback: Callable[[], float] | None = None,
+) -> Estimate:
+    """Estimate from samples, with the jackknife interval (t with G - 1 dof)."""
+    value, se, used = _jackknife(stat, data, groups=how.groups, rng=how.rng, fallback=fallback)
+    return _finish(
+        value,
+        se,
+        method=method,
+        n=n,
+        base=how.base,
+        confidence=how.confidence,
+        dof=used - 1,
+        note=note,
+    )
+
+
 def _finish(
     value: float,
     stderr: float,
@@ -729,34 +763,23 @@ def entropy(
             confidence=confidence,
         )
     chosen = _check_sample_method(method, src)
+    how = _How(groups, gen, base, confidence)
     if chosen == "knn":
         _check_k(k, src.n)
         spread, note = _dequantize([src.data], gen)
-        value, se, g_used = _jackknife(
-            lambda d: _knn_entropy(d[0], k), spread, groups=groups, rng=gen
+        return _resampled(
+            lambda d: _knn_entropy(d[0], k), spread, method="knn", n=src.n, note=note, how=how
         )
-    else:
-        support = sorted(_counts(src.data), key=repr)
+    support = sorted(_counts(src.data), key=repr)
 
-        def plug(d: Sequence[_NDArray]) -> float:
-            counts = _counts(d[0])
-            h = _entropy_of(_plugin_probs(counts, support, smoothing))
-            if miller_madow:
-                h += (sum(1 for s in support if counts.get(s, 0) > 0) - 1) / (2 * len(d[0]))
-            return h
+    def plug(d: Sequence[_NDArray]) -> float:
+        counts = _counts(d[0])
+        h = _entropy_of(_plugin_probs(counts, support, smoothing))
+        if miller_madow:
+            h += (sum(1 for s in support if counts.get(s, 0) > 0) - 1) / (2 * len(d[0]))
+        return h
 
-        value, se, g_used = _jackknife(plug, [src.data], groups=groups, rng=gen)
-        note = ""
-    return _finish(
-        value,
-        se,
-        method=chosen,
-        n=src.n,
-        base=base,
-        confidence=confidence,
-        dof=g_used - 1,
-        note=note,
-    )
+    return _resampled(plug, [src.data], method="plugin", n=src.n, how=how)
 
 
 def _check_k(k: int, n: int) -> None:
@@ -832,6 +855,7 @@ def kl_divergence(
         raise _mixed_kinds(a, b)
     assert isinstance(a, _Samples)
     chosen = _check_sample_method(method, a)
+    how = _How(groups, gen, base, confidence)
     if isinstance(b, _Dist):
         dist = b
         if chosen == "knn":
@@ -844,53 +868,33 @@ def kl_divergence(
                 return -_knn_entropy(d[0], k) - float(np.mean(_log_density(dist, d[0])))
 
             data, note = _dequantize([a.data], gen)
-            value, se, g_used = _jackknife(stat, data, groups=groups, rng=gen)
-        else:
-            support = _outcomes(a.data)
-            q_at = np.exp(_log_density(dist, np.asarray(support, dtype=np.float64)))
+            return _resampled(stat, data, method="knn", n=a.n, note=note, how=how)
+        support = _outcomes(a.data)
+        q_at = np.exp(_log_density(dist, np.asarray(support, dtype=np.float64)))
 
-            def stat(d: Sequence[_NDArray]) -> float:
-                freq = _plugin_probs(_counts(d[0]), support, smoothing)
-                value = _xlogx_ratio(freq, q_at)
-                if miller_madow:
-                    value -= (int(np.sum(freq > 0)) - 1) / (2 * len(d[0]))
-                return value
+        def plug(d: Sequence[_NDArray]) -> float:
+            freq = _plugin_probs(_counts(d[0]), support, smoothing)
+            value = _xlogx_ratio(freq, q_at)
+            if miller_madow:
+                value -= (int(np.sum(freq > 0)) - 1) / (2 * len(d[0]))
+            return value
 
-            full = _plugin_probs(_counts(a.data), support, smoothing)
-            value, se, g_used = _jackknife(
-                stat,
-                [a.data],
-                groups=groups,
-                rng=gen,
-                fallback=lambda: _delta_se(full, q_at, a.n, None),
-            )
-            note = _unseen_note(support, full, q_at, "distribution") if math.isinf(value) else ""
-        return _finish(
-            value,
-            se,
-            method=chosen,
+        full = _plugin_probs(_counts(a.data), support, smoothing)
+        return _resampled(
+            plug,
+            [a.data],
+            method="plugin",
             n=a.n,
-            dof=g_used - 1,
-            base=base,
-            confidence=confidence,
-            note=note,
+            note=_unseen_note(support, full, q_at, "distribution"),
+            fallback=lambda: _delta_se(full, q_at, a.n, None),
+            how=how,
         )
     if chosen == "knn":
         _check_dims(a.data, b.data)
         _check_k(k, min(a.n, b.n + 1))
         data, note = _dequantize([a.data, b.data], gen)
-        value, se, g_used = _jackknife(
-            lambda d: _knn_kl(d[0], d[1], k), data, groups=groups, rng=gen
-        )
-        return _finish(
-            value,
-            se,
-            method="knn",
-            n=(a.n, b.n),
-            dof=g_used - 1,
-            base=base,
-            confidence=confidence,
-            note=note,
+        return _resampled(
+            lambda d: _knn_kl(d[0], d[1], k), data, method="knn", n=(a.n, b.n), note=note, how=how
         )
     support = _outcomes(a.data, b.data)
 
@@ -904,23 +908,14 @@ def kl_divergence(
         return value
 
     fp, fq = (_plugin_probs(_counts(s.data), support, smoothing) for s in (a, b))
-    value, se, g_used = _jackknife(
+    return _resampled(
         plugin,
         [a.data, b.data],
-        groups=groups,
-        rng=gen,
-        fallback=lambda: _delta_se(fp, fq, a.n, b.n),
-    )
-    note = _unseen_note(support, fp, fq, "samples") if math.isinf(value) else ""
-    return _finish(
-        value,
-        se,
         method="plugin",
         n=(a.n, b.n),
-        dof=g_used - 1,
-        note=note,
-        base=base,
-        confidence=confidence,
+        note=_unseen_note(support, fp, fq, "samples"),
+        fallback=lambda: _delta_se(fp, fq, a.n, b.n),
+        how=how,
     )
 
 
@@ -968,6 +963,7 @@ def js_divergence(
     if a.discrete != b.discrete:
         raise _mixed_kinds(a, b)
     chosen = _check_sample_method(method, a)
+    how = _How(groups, gen, base, confidence)
     if chosen == "knn":
         _check_dims(a.data, b.data)
         _check_k(k, min(a.n, b.n))
@@ -980,17 +976,7 @@ def js_divergence(
             pool = np.concatenate([d[0][:s], d[1][:s]])
             return _knn_entropy(pool, k) - (_knn_entropy(d[0], k) + _knn_entropy(d[1], k)) / 2
 
-        value, se, g_used = _jackknife(stat, [x, y], groups=groups, rng=gen)
-        return _finish(
-            value,
-            se,
-            method="knn",
-            n=(a.n, b.n),
-            dof=g_used - 1,
-            base=base,
-            confidence=confidence,
-            note=note,
-        )
+        return _resampled(stat, [x, y], method="knn", n=(a.n, b.n), note=note, how=how)
     support = _outcomes(a.data, b.data)
 
     def plugin(d: Sequence[_NDArray]) -> float:
@@ -998,7 +984,4 @@ def js_divergence(
         mix = (fp + fq) / 2
         return _entropy_of(mix) - (_entropy_of(fp) + _entropy_of(fq)) / 2
 
-    value, se, g_used = _jackknife(plugin, [a.data, b.data], groups=groups, rng=gen)
-    return _finish(
-        value, se, method="plugin", n=(a.n, b.n), dof=g_used - 1, base=base, confidence=confidence
-    )
+    return _resampled(plugin, [a.data, b.data], method="plugin", n=(a.n, b.n), how=how)
