@@ -19,9 +19,10 @@ Methods (``method="auto"`` picks from the input and reports its choice):
 ``"knn"``
     Continuous samples: the k-nearest-neighbour estimators of Kozachenko and
     Leonenko (entropy) and Wang, Kulkarni and Verdu (2009, KL) on SciPy's
-    ``cKDTree`` (all cores). A point whose k-th neighbour is at distance 0 (a
-    duplicate) uses the first k' > k with a positive distance, with the matching
-    ``psi(k')`` correction of Wang et al., so no log(0) is ever taken. Samples
+    ``cKDTree`` (all cores). Repeated values (rounded measurements) are first spread
+    uniformly within their resolution (the estimate's ``note`` says so); a tie that
+    remains is counted inside the ball, with the matching ``psi`` correction of Wang
+    et al., so no log(0) is ever taken. Samples
     against a distribution: the kNN entropy of the samples plus the distribution's
     log-density (KL); a distribution against samples: ``n`` draws from the
     distribution (default: as many as there are samples), then the sample estimator.
