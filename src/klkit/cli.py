@@ -15,6 +15,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec
 
@@ -530,31 +531,83 @@ def _label_text(values: Any) -> Any:
     return np.asarray([str(int(v)) if whole else repr(float(v)) for v in values.reshape(-1)])
 
 
+@dataclass(frozen=True)
+class _Estimating:
+    """The options of ``--samples`` and of distributions written as text."""
+
+    samples: bool
+    method: str
+    k: int
+    smoothing: float | None
+    seed: int | None
+
+
+def _measure_or_estimate(
+    ctx: typer.Context,
+    measure: Callable[..., Any],
+    key: str,
+    label: str,
+    args: dict[str, str],
+    *,
+    estimating: _Estimating,
+    base: str,
+    axis: int | None,
+    normalize: bool,
+    logit_names: frozenset[str],
+    as_json: bool,
+    precision: int | None,
+) -> None:
+    """Estimate (samples, or a distribution written as text), else compute exactly."""
+    dists = {name: _distribution(arg, name) for name, arg in args.items()}
+    if estimating.samples or any(d is not None for d in dists.values()):
+        _run_estimate(
+            ctx,
+            key,
+            label,
+            args,
+            dists,
+            estimating,
+            base=base,
+            as_json=as_json,
+            precision=precision,
+        )
+        return
+    _run_measure(
+        ctx,
+        measure,
+        key,
+        label,
+        args,
+        base=base,
+        axis=axis,
+        normalize=normalize,
+        logit_names=logit_names,
+        as_json=as_json,
+        precision=precision,
+    )
+
+
 def _run_estimate(
     ctx: typer.Context,
     key: str,
     label: str,
     args: dict[str, str],
+    dists: dict[str, Any],
+    estimating: _Estimating,
     *,
-    samples: bool,
     base: str,
-    method: str,
-    k: int,
-    smoothing: float | None,
-    seed: int | None,
     as_json: bool,
     precision: int | None,
 ) -> None:
     """Estimate ``key`` from samples or distributions and print it with its interval."""
-    import dataclasses  # noqa: PLC0415
-
     import klkit.estimate as ke  # noqa: PLC0415  (needs SciPy: the cli extra has it)
 
     log_base = _parse_base(base)
+    samples, method = estimating.samples, estimating.method
     read = _Reader(ctx)
     inputs: list[Any] = []
     for name, arg in args.items():
-        dist = _distribution(arg, name)
+        dist = dists[name]
         if dist is None and not samples:
             msg = (
                 f"{name}: {arg!r} is not a distribution like normal(0, 1), and the other "
@@ -577,14 +630,19 @@ def _run_estimate(
         est = ke.Estimate(value, 0.0, value, value, "exact", None, unit_name(log_base))
     else:
         estimator: Callable[..., ke.Estimate] = getattr(ke, key)  # same names
-        options: dict[str, Any] = {"base": log_base, "method": method, "k": k, "rng": seed}
-        options["smoothing"] = smoothing
+        options: dict[str, Any] = {
+            "base": log_base,
+            "method": method,
+            "k": estimating.k,
+            "rng": estimating.seed,
+            "smoothing": estimating.smoothing,
+        }
         try:
             est = estimator(*inputs, **options)
         except ValueError as e:  # the estimator's own precise message (shapes, kinds, k)
             raise _UserError(_cli_words(str(e))) from None
     if as_json:
-        data = dataclasses.asdict(est)
+        data = asdict(est)
         data["n"] = list(est.n) if isinstance(est.n, tuple) else est.n
         _print_json({"measure": key, **data}, precision)
         return
@@ -624,28 +682,13 @@ def entropy(
     debug: Debug = False,
 ) -> None:
     """Entropy H(P) = -sum P log P: the information in P itself."""
-    if samples or _distribution(p, "P") is not None:
-        _run_estimate(
-            ctx,
-            "entropy",
-            "H(P)",
-            {"P": p},
-            samples=samples,
-            base=base,
-            method=method,
-            k=k,
-            smoothing=smoothing,
-            seed=seed,
-            as_json=as_json,
-            precision=precision,
-        )
-        return
-    _run_measure(
+    _measure_or_estimate(
         ctx,
         kl.entropy,
         "entropy",
         "H(P)",
         {"P": p},
+        estimating=_Estimating(samples, method, k, smoothing, seed),
         base=base,
         axis=axis,
         normalize=normalize,
@@ -678,28 +721,13 @@ def _two_distribution_command(
         seed: Seed = None,
         debug: Debug = False,
     ) -> None:
-        if samples or any(_distribution(a, n) is not None for n, a in (("P", p), ("Q", q))):
-            _run_estimate(
-                ctx,
-                key,
-                label,
-                {"P": p, "Q": q},
-                samples=samples,
-                base=base,
-                method=method,
-                k=k,
-                smoothing=smoothing,
-                seed=seed,
-                as_json=as_json,
-                precision=precision,
-            )
-            return
-        _run_measure(
+        _measure_or_estimate(
             ctx,
             measure,
             key,
             label,
             {"P": p, "Q": q},
+            estimating=_Estimating(samples, method, k, smoothing, seed),
             base=base,
             axis=axis,
             normalize=normalize,
