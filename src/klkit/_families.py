@@ -44,6 +44,7 @@ __all__ = [
     "Uniform",
     "family_measure",
     "is_distribution",
+    "is_scipy_frozen",
 ]
 
 _HALF_LOG_2PI_E = 0.5 * math.log(2 * math.pi * math.e)
@@ -1144,10 +1145,14 @@ def _kl_geometric(shift: int, p: Array, q: Array, xp: Namespace) -> Array:
     return cross - _entropy_geometric({"probs": p}, xp)
 
 
-def is_distribution(x: object) -> bool:
-    """Tell whether ``x`` is a family or a frozen SciPy distribution."""
-    from klkit._scipy_dists import is_scipy_frozen  # noqa: PLC0415  (it imports this module)
+def is_scipy_frozen(x: object) -> bool:
+    """Tell whether ``x`` is a frozen ``scipy.stats`` distribution (without importing SciPy)."""
+    cls = type(x)
+    return cls.__module__.startswith("scipy.stats") and cls.__name__.endswith("frozen")
 
+
+def is_distribution(x: object) -> bool:
+    """Tell whether ``x`` is a family or a frozen SciPy distribution (every measure asks)."""
     return isinstance(x, Family) or is_scipy_frozen(x)
 
 
@@ -1156,7 +1161,7 @@ def family_measure(name: str, values: list[Any], *, base: float | None) -> Any:
 
     Frozen SciPy distributions are converted to families first.
     """
-    from klkit._scipy_dists import from_scipy, is_scipy_frozen  # noqa: PLC0415  (as above)
+    from klkit._scipy_dists import from_scipy  # noqa: PLC0415  (it imports this module)
 
     log_base = check_base(base)
     values = [from_scipy(v) if is_scipy_frozen(v) else v for v in values]

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from klkit import _families as fam
+from klkit._families import is_scipy_frozen
 from klkit._validation import DistributionError
 
 __all__ = ["NoFamilyError", "from_scipy", "is_scipy_frozen"]
@@ -25,12 +26,6 @@ __all__ = ["NoFamilyError", "from_scipy", "is_scipy_frozen"]
 
 class NoFamilyError(DistributionError):
     """A valid SciPy distribution with no klkit family (klkit.estimate still takes it)."""
-
-
-def is_scipy_frozen(x: object) -> bool:
-    """Tell whether ``x`` is a frozen ``scipy.stats`` distribution."""
-    cls = type(x)
-    return cls.__module__.startswith("scipy.stats") and cls.__name__.endswith("frozen")
 
 
 def _param(v: Any) -> Any:
