@@ -128,6 +128,8 @@ class Family:
     """Parameter name -> rule: a key of ``_NEED``."""
     _event: ClassVar[dict[str, int]] = {}
     """Parameter name -> number of trailing event dimensions (default 0)."""
+    _ordered: ClassVar[tuple[str, str] | None] = None
+    """Two parameters that must be strictly increasing (Uniform's low < high)."""
 
     params: dict[str, Any] = field(init=False, repr=False)
 
@@ -173,7 +175,29 @@ class Family:
                 axes = tuple(range(-event, 0))
                 bad, x = xp.any(bad, axis=axes), xp.min(x, axis=axes)
             checks.fail_where(bad, x, template)
+        if self._ordered is not None:
+            self._check_ordered(checks)
         object.__setattr__(self, "_checks", checks)
+
+    def _check_ordered(self, checks: Checks | None) -> None:
+        """``_ordered = (low, high)``: each ``low`` must be below its ``high``."""
+        assert self._ordered is not None
+        family, (lo_name, hi_name) = type(self).__name__, self._ordered
+        lo, hi = self.params[lo_name], self.params[hi_name]
+        if checks is None:  # two Python numbers
+            if not float(lo) < float(hi):
+                msg = f"`{family}` needs {lo_name} < {hi_name}; got {lo_name}={lo}, {hi_name}={hi}."
+                raise DistributionError(msg)
+            return
+        xp = checks.xp
+        lo = lo if _is_array(lo) else xp.asarray(float(lo))
+        hi = hi if _is_array(hi) else xp.asarray(float(hi))
+        checks.fail_where(
+            ~(lo < hi),
+            lo + 0.0 * hi,
+            f"`{family}` needs {lo_name} < {hi_name}; `{lo_name}` is {{value}}{{where}}, not "
+            f"below `{hi_name}`.",
+        )
 
     @property
     def batch_shape(self) -> tuple[int, ...]:
@@ -271,25 +295,10 @@ class Uniform(Family):
     """Uniform distribution on ``[low, high)`` (``low < high``)."""
 
     _rules: ClassVar[dict[str, str]] = {"low": "real", "high": "real"}
+    _ordered: ClassVar[tuple[str, str] | None] = ("low", "high")
 
     def __init__(self, low: Any, high: Any) -> None:
         self._store(low=low, high=high)
-        if not any(_is_array(v) for v in (low, high)):
-            if not float(low) < float(high):
-                msg = f"`Uniform` needs low < high; got low={low}, high={high}."
-                raise DistributionError(msg)
-            return
-        xp = _compat.namespace(
-            *(v for v in (low, high) if _is_array(v)),
-            names=[n for n, v in (("low", low), ("high", high)) if _is_array(v)],
-        )
-        lo = low if _is_array(low) else xp.asarray(float(low))
-        hi = high if _is_array(high) else xp.asarray(float(high))
-        Checks(lo, hi, xp=xp, enabled=True).fail_where(
-            ~(lo < hi),
-            lo + 0.0 * hi,
-            "`Uniform` needs low < high; `low` is {value}{where}, not below `high`.",
-        )
 
 
 class Bernoulli(Family):
