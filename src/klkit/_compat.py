@@ -312,15 +312,8 @@ def dask_blockwise(
     ]
     dtype = np.result_type(*floats) if floats else np.dtype(np.float64)
     if elementwise:
-        return da.map_blocks(  # type: ignore[no-untyped-call]
-            _run_block,
-            *raws,
-            measure=measure,
-            wrappers=wrappers,
-            axis=None,
-            options=options,
-            dtype=dtype,
-            meta=np.empty((), dtype=dtype),
+        return _map(
+            da, raws, dtype=dtype, measure=measure, wrappers=wrappers, axis=None, options=options
         )
     if axis is None:
         return None
@@ -338,14 +331,19 @@ def dask_blockwise(
             return None
         else:
             aligned.append(r)
-    return da.map_blocks(  # type: ignore[no-untyped-call]
+    return _map(
+        da, aligned, dtype=dtype, measure=measure, wrappers=wrappers, axis=ax, options=options
+    )
+
+
+def _map(da: Any, arrays: list[Any], *, dtype: Any, axis: int | None, **block: Any) -> Any:
+    """``map_blocks`` of :func:`_run_block`; ``axis`` (the outcomes) is reduced away."""
+    return da.map_blocks(
         _run_block,
-        *aligned,
-        measure=measure,
-        wrappers=wrappers,
-        axis=ax,
-        options=options,
-        drop_axis=ax,
+        *arrays,
+        axis=axis,
+        **({} if axis is None else {"drop_axis": axis}),
+        **block,
         dtype=dtype,
         meta=np.empty((), dtype=dtype),
     )
