@@ -374,9 +374,16 @@ def test_explicit_methods_are_honoured_or_refused():
 
 
 def test_any_scipy_distribution_is_estimated_with_its_loc_and_scale():
-    shifted = ke.kl_divergence(ss.expon(loc=1.0), ss.expon())
+    exact = ke.kl_divergence(ss.expon(loc=1.0), ss.expon())
+    assert exact.method == "exact"
+    assert exact.value == pytest.approx(1.0, rel=1e-14)  # log p/q = 1 on x >= 1
+    shifted = ke.kl_divergence(ss.expon(loc=1.0), ss.gamma(2.0, loc=0.5))  # no closed form
     assert shifted.method == "quad"
-    assert shifted.value == pytest.approx(1.0, rel=1e-10)  # log p/q = 1 on x >= 1
+    # by hand: log(p/q) = -(x - 1) + (x - 0.5) - log(x - 0.5) on x >= 1, so
+    # KL = 0.5 - E[log(E + 0.5)] for E ~ Exp(1), which is log 0.5 + e^0.5 E1(0.5)
+    assert shifted.value == pytest.approx(
+        0.5 - (math.log(0.5) + math.exp(0.5) * float(mp.e1(0.5))), rel=1e-9
+    )
     cauchy = ke.kl_divergence(ss.cauchy(), ss.norm())  # E[x^2] diverges: KL is +inf
     assert math.isinf(cauchy.stderr)
     assert "did not converge" in cauchy.note

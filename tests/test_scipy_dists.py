@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import scipy.integrate as si
 import scipy.stats as ss
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import klkit as kl
 
@@ -69,10 +71,89 @@ def test_geom_counts_trials_so_supports_differ_from_torchs_geometric():
 
 
 def test_unsupported_conventions_and_mixed_libraries_are_clear_errors():
-    with pytest.raises(kl.DistributionError, match=r"scipy.stats.expon with loc=1.0"):
-        kl.kl_divergence(ss.expon(loc=1.0), ss.expon())
+    with pytest.raises(kl.DistributionError, match=r"scipy.stats.poisson with loc=0.5 \(not whole"):
+        kl.kl_divergence(ss.poisson(3.0, loc=0.5), ss.poisson(3.0))
     with pytest.raises(kl.DistributionError, match=r"scipy.stats.cauchy has no klkit family"):
         kl.entropy(ss.cauchy())
     torch = pytest.importorskip("torch")
     with pytest.raises(TypeError, match=r"numpy.*torch"):
         kl.kl_divergence(ss.norm(np.zeros(2), 1.0), kl.Normal(torch.zeros(2), 1.0))
+
+
+# --- SciPy's loc and scale off a family's standard support ------------------------------
+
+MOVED = [
+    (ss.expon(loc=1.0), ss.norm(0.0, 1.0)),  # Q in P's frame: Normal(-1, 1)
+    (ss.expon(loc=1.0, scale=2.0), ss.expon(loc=0.5, scale=3.0)),  # shifted exponential Q
+    (ss.gamma(2.0, loc=1.0), ss.expon(loc=0.5)),
+    (ss.gamma(2.0, loc=1.0), ss.gamma(3.0, loc=1.0, scale=2.0)),  # one frame: Gamma pair
+    (ss.beta(2, 3, loc=-1.0, scale=2.0), ss.uniform(-2.0, 4.0)),
+    (ss.beta(2, 3, loc=-1.0, scale=2.0), ss.norm(0.0, 1.0)),
+    (ss.beta(2, 3, loc=-1.0, scale=2.0), ss.beta(3, 3, loc=-1.0, scale=2.0)),
+    (ss.lognorm(0.5, loc=2.0), ss.expon(loc=1.0)),
+    (ss.lognorm(0.5, loc=2.0, scale=3.0), ss.lognorm(0.7, loc=2.0)),
+    (ss.uniform(1.0, 2.0), ss.expon(loc=0.5, scale=2.0)),
+    (ss.poisson(3.0, loc=2), ss.poisson(4.0, loc=2)),
+    (ss.binom(5, 0.3, loc=2), ss.binom(10, 0.4)),  # finite sums over P's support
+    (ss.binom(5, 0.3, loc=2), ss.poisson(3.0, loc=1)),
+    (ss.bernoulli(0.3, loc=4), ss.geom(0.2, loc=2)),
+    (ss.binom(5, 1.0), ss.binom(5, 0.5, loc=3)),  # P all at 5: -log Q(5)
+    (ss.binom(6, 0.3), ss.poisson(2.0)),  # unmoved families without a formula: sums too
+    (ss.bernoulli(0.3), ss.binom(4, 0.2)),
+    (ss.binom(6, 0.3), ss.geom(0.3, loc=-1)),
+]
+
+
+@pytest.mark.parametrize(
+    ("p", "q"), MOVED, ids=[f"{p.dist.name}-{q.dist.name}-{i}" for i, (p, q) in enumerate(MOVED)]
+)
+def test_scipy_loc_and_scale_are_honoured_in_closed_form(p, q):
+    assert float(kl.entropy(p)) == pytest.approx(float(p.entropy()), rel=1e-9, abs=1e-12)
+    ref = _numeric_kl(p, q)
+    assert float(kl.kl_divergence(p, q)) == pytest.approx(ref, rel=1e-7, abs=1e-10)
+    assert float(kl.cross_entropy(p, q, base=2)) == pytest.approx(
+        (float(p.entropy()) + ref) / math.log(2), rel=1e-7
+    )
+
+
+def test_moved_laws_follow_the_support_rule():
+    assert kl.kl_divergence(ss.expon(), ss.expon(loc=1.0)) == math.inf
+    assert kl.kl_divergence(ss.gamma(3.0), ss.gamma(2.0, loc=1.0)) == math.inf
+    assert kl.kl_divergence(ss.poisson(3.0), ss.poisson(4.0, loc=1)) == math.inf
+    assert kl.kl_divergence(ss.beta(2, 2, scale=3.0), ss.uniform(0.0, 2.0)) == math.inf
+    # by hand: Exp(1) moved by d >= 0 against Exp(1) moved by 1 is d - 1 (log ratio x - 1)
+    out = kl.kl_divergence(ss.expon(loc=[0.0, 1.0, 2.5]), ss.expon(loc=1.0))
+    np.testing.assert_allclose(out, [math.inf, 0.0, 1.5], rtol=1e-14)
+
+
+def test_a_moved_scipy_law_against_a_torch_family_backpropagates():
+    torch = pytest.importorskip("torch")
+    mu = torch.tensor([0.0, 1.5], dtype=torch.float64, requires_grad=True)
+    out = kl.kl_divergence(ss.expon(loc=1.0), kl.Normal(mu, 1.0))
+    # by hand: X = 1 + Exp(1) has mean 2, variance 1, entropy 1;
+    # KL = log sqrt(2 pi) + (1 + (2 - mu)^2) / 2 - 1
+    m = mu.detach().numpy()
+    np.testing.assert_allclose(
+        out.detach().numpy(), 0.5 * math.log(2 * math.pi) + (1 + (2 - m) ** 2) / 2 - 1, rtol=1e-14
+    )
+    out.sum().backward()
+    np.testing.assert_allclose(mu.grad.numpy(), m - 2, rtol=1e-14)
+
+
+def test_moved_pairs_without_a_formula_name_the_pair_and_point_to_estimate():
+    with pytest.raises(kl.DistributionError, match=r"Gamma moved by loc=1.0, Gamma\).*estimate"):
+        kl.kl_divergence(ss.gamma(2.0, loc=1.0), ss.gamma(3.0))
+    with pytest.raises(kl.DistributionError, match=r"Q is a Poisson moved by loc=-1.0"):
+        kl.kl_divergence(ss.poisson(3.0, loc=1), ss.poisson(3.0))
+
+
+_positive = st.floats(0.2, 20.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_positive, _positive, _positive, _positive, st.floats(-50.0, 50.0), st.floats(0.01, 100.0))
+def test_one_affine_map_on_both_sides_leaves_kl_unchanged(a1, b1, a2, b2, loc, scale):
+    moved = kl.kl_divergence(ss.beta(a1, b1, loc, scale), ss.beta(a2, b2, loc, scale))
+    assert float(moved) == pytest.approx(float(kl.kl_divergence(ss.beta(a1, b1), ss.beta(a2, b2))))
+    gained = float(kl.entropy(ss.gamma(a1, loc, scale))) - float(kl.entropy(ss.gamma(a1)))
+    assert gained == pytest.approx(math.log(scale), abs=1e-9)

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import numpy as np
+
 from klkit import _compat, _special
 from klkit._fast import NEAR, series
 from klkit._inputs import LogProbs, _float_dtype
@@ -27,6 +29,7 @@ from klkit._typing import Array, Namespace
 from klkit._validation import Checks, DistributionError, check_base
 
 __all__ = [
+    "Affine",
     "Bernoulli",
     "Beta",
     "Binomial",
@@ -484,6 +487,56 @@ class MultivariateNormal(Family):
         self._store(loc=loc, scale_tril=_mvn_factor(matrix, given, loc))
 
 
+class Affine(Family):
+    """``loc + scale * X`` for ``X ~ base``: SciPy's ``loc``/``scale`` where no family has them.
+
+    :func:`klkit._scipy_dists.from_scipy` makes these for ``expon``, ``gamma`` and
+    ``lognorm`` with a ``loc``, ``beta`` with a ``loc`` or ``scale`` (a Beta on
+    ``[loc, loc + scale]``), and ``bernoulli``, ``binom`` and ``poisson`` with a whole
+    ``loc``; their parameters are NumPy's. Entropy is ``H(base) + log(scale)``. KL does
+    not change when both laws go through one affine map, so a pair is taken to the frame
+    of one side, where the other is often a family again (``expon(loc=1)`` against
+    ``norm(0, 1)`` is ``Exponential(1)`` against ``Normal(-1, 1)``); otherwise the
+    support rule and the shifted-exponential cross-entropy apply, and any other pair is
+    a clear error pointing to ``klkit.estimate``.
+    """
+
+    _rules: ClassVar[dict[str, str]] = {"loc": "real", "scale": "positive"}
+
+    base: Family
+
+    def __init__(self, base: Family, loc: Any = 0.0, scale: Any = 1.0) -> None:
+        if isinstance(base, Affine | Dirichlet | MultivariateNormal):
+            msg = f"`Affine` takes a univariate family, not {type(base).__name__}."
+            raise TypeError(msg)
+        object.__setattr__(self, "base", base)
+        self._store(loc=loc, scale=scale)
+        if isinstance(base, _DISCRETE):
+            whole = np.asarray(loc) == np.floor(loc)
+            if not (np.all(whole) and np.all(np.asarray(scale) == 1.0)):
+                msg = (
+                    f"`Affine` of the discrete {type(base).__name__} needs whole-number "
+                    f"`loc` and `scale` 1; got loc={loc}, scale={scale}."
+                )
+                raise DistributionError(msg)
+        _ = self.batch_shape  # the base's batch must broadcast with loc and scale
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        return _broadcast_batch(
+            "Affine",
+            {"base": self.base.batch_shape, "loc/scale": super().batch_shape},
+            lead=f"`Affine` of {type(self.base).__name__}: the base",
+        )
+
+    def __repr__(self) -> str:
+        loc, scale = self.params["loc"], self.params["scale"]
+        return f"Affine({self.base!r}, loc={loc!r}, scale={scale!r})"
+
+
+_DISCRETE = (Bernoulli, Binomial, Geometric, Poisson)
+
+
 # --- helpers ----------------------------------------------------------------------------
 
 
@@ -570,8 +623,6 @@ def _check_symmetric(matrix: Array, xp: Namespace) -> None:
 
 def _not_positive_definite(matrix: Array) -> DistributionError:
     """Name the first batch index whose matrix is not positive definite."""
-    import numpy as np  # noqa: PLC0415  (only on this error path)
-
     m = _compat.to_numpy(matrix).astype(np.float64)
     flat = m.reshape(-1, *m.shape[-2:])
     smallest = [float(np.linalg.eigvalsh(x)[0]) if np.isfinite(x).all() else math.nan for x in flat]
@@ -906,16 +957,39 @@ def _kl_binomial(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Arr
 
     The sum is +inf when P has mass above ``n2`` (or where Q's probability is 0 or 1).
     """
-    n1, n2, p1, p2 = a["total_count"], b["total_count"], a["probs"], b["probs"]
-    same = n1 * _kl_bernoulli_probs(p1, p2, xp)
+    n1, n2 = a["total_count"], b["total_count"]
+    same = n1 * _kl_bernoulli_probs(a["probs"], b["probs"], xp)
     k = _count_grid(n1, xp)
-    m1, m2 = n1[..., None], n2[..., None]
-    lp1 = _binomial_log_pmf(k, m1, p1[..., None], xp)
-    lp2 = xp.where(k <= m2, _binomial_log_pmf(k, m2, p2[..., None], xp), -xp.inf)
-    keep = (k <= m1) & (lp1 > -xp.inf)  # P's actual support (just {0} when p1 = 0)
-    safe1 = xp.where(keep, lp1, 0.0)
-    summed = xp.sum(xp.where(keep, xp.exp(safe1) * (safe1 - lp2), 0.0), axis=-1)
+    summed = _sum_over(_log_pmf(Binomial, a, k, xp), _log_pmf(Binomial, b, k, xp), xp)
     return xp.where(n1 == n2, same, summed)
+
+
+def _sum_over(log_p: Array, log_q: Array, xp: Namespace) -> Array:
+    """``sum_k P(k) (log P(k) - log Q(k))`` over the last axis; terms with P(k) = 0 are 0."""
+    keep = log_p > -xp.inf
+    safe = xp.where(keep, log_p, 0.0)
+    return xp.sum(xp.where(keep, xp.exp(safe) * (safe - log_q), 0.0), axis=-1)
+
+
+def _log_pmf(d: Family | type, a: dict[str, Array], k: Array, xp: Namespace) -> Array:
+    """``log P(X = k)`` of a discrete family, ``k`` on a new last axis; -inf off the support."""
+    if d is Bernoulli or isinstance(d, Bernoulli):
+        logs = _bernoulli_logs(a, xp)
+        return xp.where(k == 0, logs[..., :1], xp.where(k == 1, logs[..., 1:], -xp.inf))
+    start = float(d.shift) if isinstance(d, Geometric) else 0.0
+    top = a["total_count"][..., None] if "total_count" in a else math.inf
+    ok = (k >= start) & (k <= top)
+    j = xp.where(ok, k - start, 0.0)
+    if d is Poisson or isinstance(d, Poisson):
+        out = _poisson_log_pmf(j, a["rate"][..., None], xp)
+    elif isinstance(d, Geometric):
+        p = a["probs"][..., None]
+        below = p < 1
+        log_1mp = xp.where(below, xp.log1p(-xp.where(below, p, 0.0)), -xp.inf)
+        out = xp.log(p) + xp.where(j == 0, 0.0, j * log_1mp)
+    else:
+        out = _binomial_log_pmf(j, a["total_count"][..., None], a["probs"][..., None], xp)
+    return xp.where(ok, out, -xp.inf)
 
 
 def _kl_mvn(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
@@ -1120,6 +1194,9 @@ def _kl(p: Family, q: Family, a: dict[str, Array], b: dict[str, Array], xp: Name
     if isinstance(p, Geometric) and isinstance(q, Geometric):
         return _kl_geometric(p.shift - q.shift, a["probs"], b["probs"], xp)
     rule = _PAIRS.get((type(p), type(q)))
+    if rule is None and isinstance(p, Bernoulli | Binomial) and isinstance(q, _DISCRETE):
+        k = _count_grid(a.get("total_count", _zeros_like_batch(a, xp) + 1.0), xp)
+        return _sum_over(_log_pmf(p, a, k, xp), _log_pmf(q, b, k, xp), xp)
     if rule is None:
         msg = (
             f"kl_divergence({type(p).__name__}, {type(q).__name__}) has no closed form. "
@@ -1154,6 +1231,122 @@ def _kl_geometric(shift: int, p: Array, q: Array, xp: Namespace) -> Array:
     return cross - _entropy_geometric({"probs": p}, xp)
 
 
+# --- shifted and scaled laws (SciPy's loc/scale) ---------------------------------------
+
+
+def _kind(d: Family) -> str:
+    """Name a family for messages; an Affine one says how it is moved."""
+    if not isinstance(d, Affine):
+        return type(d).__name__
+    moves = [f"{n}={v}" for n, v in d.params.items() if not np.all(np.asarray(v) == _UNMOVED[n])]
+    return f"{type(d.base).__name__} moved by {', '.join(moves)}"
+
+
+_UNMOVED = {"loc": 0.0, "scale": 1.0}
+
+
+def _parts(d: Family) -> tuple[Family, Any, Any]:
+    if isinstance(d, Affine):
+        return d.base, d.params["loc"], d.params["scale"]
+    return d, 0.0, 1.0
+
+
+def _number(x: Any) -> Any:
+    a = np.asarray(x, dtype=np.float64)
+    return float(a) if a.ndim == 0 else a
+
+
+def _absorb(d: Family, shift: Any, scale: Any) -> Family | None:
+    """Return the member of ``d``'s family that is ``shift + scale * X``, ``X ~ d``, or None.
+
+    ``shift`` and ``scale`` are Python floats or NumPy arrays (then every side is NumPy);
+    ``d``'s own parameters are used as they are, so they keep their library and gradient.
+    """
+    c, r = _number(shift), _number(scale)
+    unshifted = bool(np.all(np.asarray(c) == 0))
+    if unshifted and np.all(np.asarray(r) == 1):
+        return d
+    a = d.params
+    if isinstance(d, Normal | Laplace):
+        return type(d)(c + r * a["loc"], r * a["scale"])
+    if isinstance(d, StudentT):
+        return StudentT(a["df"], c + r * a["loc"], r * a["scale"])
+    if isinstance(d, Uniform):
+        return Uniform(c + r * a["low"], c + r * a["high"])
+    if unshifted and isinstance(d, Exponential):
+        return Exponential(a["rate"] / r)
+    if unshifted and isinstance(d, Gamma):
+        return Gamma(a["concentration"], a["rate"] / r)
+    if unshifted and isinstance(d, LogNormal):
+        return LogNormal(a["loc"] + _number(np.log(r)), a["scale"])
+    if isinstance(d, Geometric) and isinstance(c, float) and r == 1.0 and c == math.floor(c):
+        return Geometric._shifted(a["probs"], d.shift + int(c))
+    return None
+
+
+def _support(d: Family, a: dict[str, Array], xp: Namespace) -> tuple[Any, Any]:
+    """Return the lowest and highest points where ``d`` puts mass (density or probability > 0)."""
+    if isinstance(d, Normal | Laplace | StudentT):
+        return -math.inf, math.inf
+    if isinstance(d, Exponential | Gamma | LogNormal):
+        return 0.0, math.inf
+    if isinstance(d, Beta):
+        return 0.0, 1.0
+    if isinstance(d, Uniform):
+        return a["low"], a["high"]
+    if isinstance(d, Poisson):
+        return 0.0, xp.where(a["rate"] == 0, 0.0, math.inf)
+    if isinstance(d, Geometric):
+        return float(d.shift), xp.where(a["probs"] == 1, float(d.shift), math.inf)
+    if "logits" in a:  # finite log-odds put mass on both 0 and 1
+        return 0.0, 1.0
+    n = a.get("total_count", 1.0)
+    return xp.where(a["probs"] == 1, n, 0.0), xp.where(a["probs"] == 0, 0.0, n)
+
+
+def _affine_entropy(d: Family) -> Any:
+    base, loc, scale = _parts(d)
+    return family_measure("entropy", [base], base=None) + np.log(scale) + 0.0 * np.asarray(loc)
+
+
+def _affine_kl(p: Family, q: Family) -> Any:
+    """KL with a shifted or scaled side, in the frame of P (or of Q) where it is a family."""
+    bp, lp, sp = _parts(p)
+    bq, lq, sq = _parts(q)
+    c, r = _number((np.asarray(lq) - lp) / sp), _number(np.asarray(sq) / sp)  # Q is c + r Y
+    q_in_p = _absorb(bq, c, r)
+    if q_in_p is not None:
+        return family_measure("kl_divergence", [bp, q_in_p], base=None)
+    p_in_q = _absorb(bp, (np.asarray(lp) - lq) / sq, np.asarray(sp) / sq)
+    if p_in_q is not None:
+        return family_measure("kl_divergence", [p_in_q, bq], base=None)
+    if isinstance(bp, _DISCRETE) == isinstance(bq, _DISCRETE):
+        xp, (a, b) = _resolve([bp, bq])
+        zeros = _zeros_like_batch(a, xp) + _zeros_like_batch(b, xp) + 0.0 * xp.asarray(c)
+        lo_p, hi_p = _support(bp, a, xp)
+        lo_q, hi_q = _support(bq, b, xp)
+        outside = (zeros + lo_p < c + r * lo_q) | (zeros + hi_p > c + r * hi_q)
+        if bool(xp.all(outside)):  # the support rule: P has mass where Q has none
+            return _compat.numpy_scalar(zeros + math.inf, xp)
+        if isinstance(bp, Bernoulli | Binomial):  # P's support is finite: sum over it
+            k = _count_grid(a.get("total_count", zeros + 1.0), xp)
+            log_q = _log_pmf(bq, b, k - xp.asarray(c)[..., None], xp)
+            return _compat.numpy_scalar(_sum_over(_log_pmf(bp, a, k, xp), log_q, xp) + zeros, xp)
+        if isinstance(bq, Exponential) and not isinstance(bp, _DISCRETE):
+            # -E_P[log f_Q] for Q's density (rate/r) exp(-(rate/r)(x - c)) on x >= c
+            mean, _ = _moments(type(bp), a, xp)
+            rate = b["rate"] / r
+            kl = -xp.log(rate) + rate * (mean - c) - _entropy(bp, a, xp)
+            return _compat.numpy_scalar(xp.where(outside, math.inf, kl + zeros), xp)
+    msg = (
+        f"kl_divergence({_kind(p)}, {_kind(q)}) has no closed form: in P's frame Q is a "
+        f"{_kind(Affine(bq, c, r))}, which no formula covers. Use "
+        "klkit.estimate.kl_divergence, which takes SciPy distributions with their loc and "
+        "scale and integrates numerically."
+    )
+    raise DistributionError(msg)
+
+
 def is_scipy_frozen(x: object) -> bool:
     """Tell whether ``x`` is a frozen ``scipy.stats`` distribution (without importing SciPy)."""
     cls = type(x)
@@ -1181,6 +1374,16 @@ def family_measure(name: str, values: list[Any], *, base: float | None) -> Any:
             "family (e.g. `kl.Normal(0.0, 1.0)`), not with an array of probabilities."
         )
         raise TypeError(msg)
+    if any(isinstance(v, Affine) for v in values) and name not in ("js_divergence", "js_distance"):
+        # one array library for every side (or the core's TypeError naming them)
+        _resolve([*values, *(v.base for v in values if isinstance(v, Affine))])
+        if name == "entropy":
+            moved = _affine_entropy(values[0])
+        else:
+            moved = _affine_kl(values[0], values[1])
+            if name == "cross_entropy":
+                moved = moved + _affine_entropy(values[0])
+        return moved if log_base is None else moved / log_base
     if name in ("js_divergence", "js_distance"):
         if all(isinstance(v, Bernoulli) for v in values):  # two outcomes: exact
             from klkit import _measures  # noqa: PLC0415  (_measures imports this module)
@@ -1188,7 +1391,7 @@ def family_measure(name: str, values: list[Any], *, base: float | None) -> Any:
             xp0, arrays0 = _resolve(values)
             probs = [xp0.exp(_bernoulli_logs(a, xp0)) for a in arrays0]
             return getattr(_measures, name)(*probs, base=base, validate=False)
-        kinds = ", ".join(type(v).__name__ for v in values)
+        kinds = ", ".join(_kind(v) for v in values)
         msg = (
             f"{name}({kinds}) has no closed form (only two Bernoullis have one). Use "
             f"klkit.estimate.js_divergence({kinds}), which integrates numerically or by "

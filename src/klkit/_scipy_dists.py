@@ -6,12 +6,13 @@ read through its public attributes (``dist.name``, ``args``, ``kwds``, ``mean``,
 ``loc`` and ``scale``. SciPy's ``loc``/``scale`` conventions are honoured: ``gamma``'s
 ``scale`` is ``1/rate``, ``lognorm(s, scale=e^mu)`` is ``LogNormal(mu, s)``, ``uniform``
 covers ``[loc, loc + scale]``, and ``geom`` counts trials, so it is a Geometric
-shifted by one (plus any integer ``loc``).
+shifted by one (plus any whole ``loc``). A ``loc`` (or Beta's ``scale``) that moves a
+law off its family's standard support gives an :class:`~klkit._families.Affine` of the
+family (``expon(loc=1)`` is ``1 + X`` for ``X ~ Exponential(1)``).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -36,52 +37,55 @@ def _param(v: Any) -> Any:
 
 def _unsupported(name: str, what: str) -> DistributionError:
     return NoFamilyError(
-        f"scipy.stats.{name} with {what} has no klkit family: the families have SciPy's "
-        "standard support. Drop the shift/scale, or use klkit.estimate.kl_divergence, "
-        "which takes any SciPy distribution."
+        f"scipy.stats.{name} with {what} has no klkit family. Use a whole-number loc, or "
+        "klkit.estimate.kl_divergence, which takes any SciPy distribution."
     )
 
 
-def _fixed(name: str, value: Any, want: float, what: str) -> None:
-    if not np.all(np.asarray(value) == want):
-        raise _unsupported(name, f"{what}={value}")
+def _moved(family: fam.Family, loc: Any, scale: Any = 1.0) -> fam.Family:
+    """``family`` itself, or ``loc + scale * X`` when SciPy moves it off its standard support."""
+    if np.all(np.asarray(loc) == 0.0) and np.all(np.asarray(scale) == 1.0):
+        return family
+    return fam.Affine(family, _param(loc), _param(scale))
 
 
 def _expon(shapes: tuple[Any, ...], loc: Any, scale: Any) -> fam.Family:
-    _fixed("expon", loc, 0.0, "loc")
-    return fam.Exponential(_param(1.0 / np.asarray(scale, dtype=np.float64)))
+    return _moved(fam.Exponential(_param(1.0 / np.asarray(scale, dtype=np.float64))), loc)
 
 
 def _gamma(shapes: tuple[Any, ...], loc: Any, scale: Any) -> fam.Family:
-    _fixed("gamma", loc, 0.0, "loc")
-    return fam.Gamma(_param(shapes[0]), _param(1.0 / np.asarray(scale, dtype=np.float64)))
+    rate = _param(1.0 / np.asarray(scale, dtype=np.float64))
+    return _moved(fam.Gamma(_param(shapes[0]), rate), loc)
 
 
 def _lognorm(shapes: tuple[Any, ...], loc: Any, scale: Any) -> fam.Family:
-    _fixed("lognorm", loc, 0.0, "loc")
-    return fam.LogNormal(_param(np.log(np.asarray(scale, dtype=np.float64))), _param(shapes[0]))
+    mu = _param(np.log(np.asarray(scale, dtype=np.float64)))
+    return _moved(fam.LogNormal(mu, _param(shapes[0])), loc)
 
 
 def _beta(shapes: tuple[Any, ...], loc: Any, scale: Any) -> fam.Family:
-    _fixed("beta", loc, 0.0, "loc")
-    _fixed("beta", scale, 1.0, "scale")
-    return fam.Beta(_param(shapes[0]), _param(shapes[1]))
+    return _moved(fam.Beta(_param(shapes[0]), _param(shapes[1])), loc, scale)
+
+
+def _whole(name: str, loc: Any) -> Any:
+    shift = np.asarray(loc, dtype=np.float64)
+    if not np.all(shift == np.floor(shift)):
+        raise _unsupported(name, f"loc={loc} (not whole numbers)")
+    return shift
 
 
 def _geom(shapes: tuple[Any, ...], loc: Any, scale: Any) -> fam.Family:
-    shift = np.asarray(loc)
-    if shift.ndim or shift != math.floor(shift):
-        error = _unsupported("geom", f"loc={loc} (not one whole number)")
-        raise error
+    shift = _whole("geom", loc)
+    if shift.ndim:
+        return fam.Affine(fam.Geometric._shifted(_param(shapes[0]), 1), _param(shift))
     return fam.Geometric._shifted(_param(shapes[0]), 1 + int(shift))
 
 
-def _with_loc_zero(
+def _counting(
     name: str, make: Callable[[tuple[Any, ...]], fam.Family]
 ) -> Callable[[tuple[Any, ...], Any, Any], fam.Family]:
     def convert(shapes: tuple[Any, ...], loc: Any, scale: Any) -> fam.Family:
-        _fixed(name, loc, 0.0, "loc")
-        return make(shapes)
+        return _moved(make(shapes), _whole(name, loc))
 
     return convert
 
@@ -98,9 +102,9 @@ _UNIVARIATE: dict[str, Callable[[tuple[Any, ...], Any, Any], fam.Family]] = {
     "lognorm": _lognorm,
     "beta": _beta,
     "geom": _geom,
-    "bernoulli": _with_loc_zero("bernoulli", lambda s: fam.Bernoulli(_param(s[0]))),
-    "binom": _with_loc_zero("binom", lambda s: fam.Binomial(_param(s[0]), _param(s[1]))),
-    "poisson": _with_loc_zero("poisson", lambda s: fam.Poisson(_param(s[0]))),
+    "bernoulli": _counting("bernoulli", lambda s: fam.Bernoulli(_param(s[0]))),
+    "binom": _counting("binom", lambda s: fam.Binomial(_param(s[0]), _param(s[1]))),
+    "poisson": _counting("poisson", lambda s: fam.Poisson(_param(s[0]))),
 }
 
 

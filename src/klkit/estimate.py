@@ -134,7 +134,7 @@ class _Dist:
 
     @property
     def name(self) -> str:
-        if self.family is not None:
+        if self.family is not None and not isinstance(self.family, fam.Affine):
             return type(self.family).__name__
         return f"scipy.stats.{getattr(self.frozen.dist, 'name', type(self.frozen).__name__)}"
 
