@@ -592,6 +592,19 @@ def test_distributions_written_as_text_use_scipys_argument_order():
     assert beta["unit"] == "bits"
 
 
+def test_dirichlet_multivariate_normal_and_moved_laws_as_text():
+    # closed forms by hand: H(Dirichlet(1, 1, 1)) = -log 2 (uniform on a simplex of area 1/2)
+    assert as_json("entropy", "dirichlet([1, 1, 1])")["value"] == pytest.approx(-math.log(2))
+    mvn = as_json(
+        "kl", "mvn([0, 0], [[2, 0.3], [0.3, 1]])", "multivariate_normal([1, 0], [[1, 0], [0, 1]])"
+    )
+    cov = np.array([[2.0, 0.3], [0.3, 1.0]])
+    truth = 0.5 * (np.trace(cov) + 1.0 - 2 - math.log(np.linalg.det(cov)))
+    assert (mvn["method"], mvn["value"]) == ("exact", pytest.approx(truth, rel=1e-12))
+    shifted = as_json("kl", "expon(loc=1)", "expon(loc=0.5)")  # log p/q = 0.5 on x >= 1
+    assert (shifted["method"], shifted["value"]) == ("exact", pytest.approx(0.5, rel=1e-14))
+
+
 def test_a_pair_without_a_closed_form_is_integrated_and_says_so():
     out = ok("kl", "normal(0,1)", "t(3)")
     assert re.search(r"D\(P\|\|Q\) = 0\.0692 nats ± .* \(95% CI .*, quad\)", out), out
@@ -646,6 +659,9 @@ def test_whole_number_samples_are_labels(tmp_path):
         (["kl", "normal(0,-1)", "normal(0,1)"], "Normal parameter scale has -1.0"),
         (["kl", "normal(0, x)", "normal(0,1)"], "cannot read 'normal(0, x)' as a distribution"),
         (["cross-entropy", "--samples", "1,2", "1,2"], "no estimator from samples"),
+        (["kl", "dirichlet([1, 2])", "dirichlet([1, 1, 1])"], "P has 2 outcomes and Q has 3"),
+        (["kl", "mvn([0, 0], [[1, 0], [0, 1]])", "normal(0, 1)"], "P has 2 dimension(s)"),
+        (["kl", "normal([0, 1], 1)", "normal(0, 1)"], "'normal([0, 1], 1)' is 2 distributions; give one"),
     ],
 )
 def test_estimate_mistakes_are_one_line(args, message):

@@ -399,3 +399,17 @@ def test_samples_that_need_a_gradient_are_read():
     torch = pytest.importorskip("torch")
     x = torch.randn(500, generator=torch.Generator().manual_seed(0), requires_grad=True)
     assert ke.entropy(x, rng=0) == ke.entropy(x.detach().numpy(), rng=0)
+
+
+@pytest.mark.parametrize(
+    ("p", "q", "message"),
+    [
+        (ss.norm([0.0, 1.0], 1.0), ss.norm(), r"`p` is a batch of shape \(2,\)"),
+        (ss.norm(), ss.cauchy([0.0, 1.0]), r"`q` is a batch of shape \(2,\)"),
+        (ss.dirichlet([1.0, 2.0]), ss.dirichlet([1.0, 1.0, 1.0]), "2 outcomes and `q` has 3"),
+        (ss.multivariate_normal([0.0, 0.0]), ss.norm(), "2 dimension\\(s\\) and `q` has 1"),
+    ],
+)
+def test_batches_and_mismatched_spaces_are_refused_not_sampled(p, q, message):
+    with pytest.raises(ValueError, match=message):
+        ke.kl_divergence(p, q)

@@ -455,6 +455,9 @@ _DIST_NAMES = {
     "t": "t",
     "studentt": "t",
     "student_t": "t",
+    "multivariate_normal": "multivariate_normal",
+    "mvn": "multivariate_normal",
+    "dirichlet": "dirichlet",
 }
 
 
@@ -475,15 +478,31 @@ def _distribution(text: str, name: str) -> Any | None:
     try:
         call = ast.parse(f"f({match.group(2)})", mode="eval").body
         assert isinstance(call, ast.Call)
-        args = [float(ast.literal_eval(a)) for a in call.args]
-        kwargs = {k.arg: float(ast.literal_eval(k.value)) for k in call.keywords if k.arg}
-        return getattr(scipy.stats, _DIST_NAMES[family])(*args, **kwargs)
+        args = [_literal(ast.literal_eval(a)) for a in call.args]
+        kwargs = {k.arg: _literal(ast.literal_eval(k.value)) for k in call.keywords if k.arg}
+        frozen = getattr(scipy.stats, _DIST_NAMES[family])(*args, **kwargs)
+        batch = np.shape(frozen.mean()) if hasattr(frozen, "dist") else ()
     except (SyntaxError, ValueError, TypeError, AssertionError) as e:
         msg = (
             f"{name}: cannot read {text!r} as a distribution ({e}); write numbers in SciPy's "
-            "order, e.g. normal(0, 1), gamma(2, scale=3), beta(2, 5), binom(10, 0.3)."
+            "order, e.g. normal(0, 1), gamma(2, scale=3), beta(2, 5), binom(10, 0.3), "
+            "dirichlet([1, 2, 3]), multivariate_normal([0, 0], [[1, 0], [0, 1]])."
         )
         raise _UserError(msg) from None
+    if batch != ():
+        msg = (
+            f"{name}: {text!r} is {math.prod(batch)} distributions; give one (lists are "
+            "for dirichlet and multivariate_normal)."
+        )
+        raise _UserError(msg)
+    return frozen
+
+
+def _literal(value: Any) -> Any:
+    """A number, or a (nested) list of numbers for Dirichlet and multivariate normal."""
+    if isinstance(value, list | tuple):
+        return np.asarray(value, dtype=np.float64)
+    return float(value)
 
 
 def _read_samples(read: _Reader, arg: str, name: str) -> Any:

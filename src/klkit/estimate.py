@@ -159,6 +159,13 @@ def _as_input(x: Any, name: str) -> _Dist | _Samples:
             family: fam.Family | None = from_scipy(x)
         except NoFamilyError:  # invalid parameters still raise
             family = None
+        batch = family.batch_shape if family is not None else np.shape(x.mean())
+        if (family is not None or hasattr(x, "dist")) and batch != ():
+            msg = (
+                f"klkit.estimate takes single distributions; `{name}` is a batch of shape "
+                f"{batch}. Estimate each member separately."
+            )
+            raise ValueError(msg)
         return _dist(family, x)
     return _samples(x, name)
 
@@ -563,10 +570,18 @@ def _quad(terms: Callable[[_NDArray], _NDArray], d: _Dist) -> tuple[float, float
             return total, 0.0 if not math.isfinite(total) else math.inf
 
 
+def _check_same_dim(p: _Dist, q: _Dist) -> None:
+    if p.dim != q.dim:
+        what = "outcomes" if isinstance(p.family, fam.Dirichlet) else "dimension(s)"
+        msg = f"`p` has {p.dim} {what} and `q` has {q.dim}; compare laws on one space."
+        raise ValueError(msg)
+
+
 def _pair_kl(
     p: _Dist, q: _Dist, method: str, n: int, rng: np.random.Generator
 ) -> tuple[float, float, str, int | None]:
     _check_distribution_method(method)
+    _check_same_dim(p, q)
     if p.discrete != q.discrete:
         return math.inf, 0.0, "exact", None  # atoms against a density, or the reverse
     if method in ("auto", "exact"):
@@ -605,6 +620,7 @@ def _pair_js(
     p: _Dist, q: _Dist, method: str, n: int, rng: np.random.Generator
 ) -> tuple[float, float, str, int | None]:
     _check_distribution_method(method)
+    _check_same_dim(p, q)
     if p.discrete != q.discrete:
         return math.log(2), 0.0, "exact", None  # disjoint in effect: atoms vs a density
     if method in ("auto", "exact"):
