@@ -661,7 +661,7 @@ def test_whole_number_samples_are_labels(tmp_path):
         (["cross-entropy", "--samples", "1,2", "1,2"], "no estimator from samples"),
         (["kl", "dirichlet([1, 2])", "dirichlet([1, 1, 1])"], "P has 2 outcomes and Q has 3"),
         (["kl", "mvn([0, 0], [[1, 0], [0, 1]])", "normal(0, 1)"], "P has 2 dimension(s)"),
-        (["kl", "normal([0, 1], 1)", "normal(0, 1)"], "'normal([0, 1], 1)' is 2 distributions; give one"),
+        (["kl", "normal([0, 1], 1)", "normal(0, 1)"], "is 2 distributions; give one"),
     ],
 )
 def test_estimate_mistakes_are_one_line(args, message):

@@ -499,7 +499,7 @@ def _distribution(text: str, name: str) -> Any | None:
 
 
 def _literal(value: Any) -> Any:
-    """A number, or a (nested) list of numbers for Dirichlet and multivariate normal."""
+    """Read a number, or a (nested) list of numbers (Dirichlet, multivariate normal)."""
     if isinstance(value, list | tuple):
         return np.asarray(value, dtype=np.float64)
     return float(value)
