@@ -441,3 +441,30 @@ def test_p_and_q_batches_that_do_not_broadcast_are_named():
         r"shape \(4,\)\) do not broadcast",
     ):
         kl.kl_divergence(kl.Normal(np.zeros(3), 1.0), kl.Normal(np.zeros(4), 1.0))
+
+
+def test_multivariate_normal_on_dask_is_lazy_and_checked_when_computed():
+    da = pytest.importorskip("dask.array")
+    p = kl.MultivariateNormal(
+        da.from_array(MU1, chunks=(2, 3)), covariance_matrix=da.from_array(COV1, chunks=2)
+    )
+    q = kl.MultivariateNormal(da.from_array(MU2[0]), covariance_matrix=da.from_array(COV2[0]))
+    lazy = kl.kl_divergence(p, q)
+    assert type(lazy).__module__.startswith("dask")
+    ref = D.kl_divergence(
+        D.MultivariateNormal(t(MU1), covariance_matrix=t(COV1)),
+        D.MultivariateNormal(t(MU2[0]), covariance_matrix=t(COV2[0])),
+    ).numpy()
+    np.testing.assert_allclose(lazy.compute(), ref, rtol=1e-10)
+    np.testing.assert_allclose(
+        kl.entropy(p).compute(), D.MultivariateNormal(t(MU1), t(COV1)).entropy().numpy()
+    )
+    bad = COV1.copy()
+    bad[1] = np.diag([1.0, -1.0, 1.0])[: bad.shape[1], : bad.shape[2]]
+    lazy_bad = kl.entropy(
+        kl.MultivariateNormal(da.from_array(MU1), covariance_matrix=da.from_array(bad, chunks=1))
+    )
+    with pytest.raises(
+        kl.DistributionError, match=r"`covariance_matrix` is not positive definite at index 1"
+    ):
+        lazy_bad.compute()

@@ -347,3 +347,45 @@ def _map(da: Any, arrays: list[Any], *, dtype: Any, axis: int | None, **block: A
         dtype=dtype,
         meta=np.empty((), dtype=dtype),
     )
+
+
+# --- Dask: linear algebra on stacks of small matrices ------------------------------
+
+
+def _cholesky_or_nan(m: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Lower Cholesky factors of a stack of matrices; NaN for those not positive definite."""
+    try:
+        return np.linalg.cholesky(m)
+    except np.linalg.LinAlgError:
+        out = np.full_like(m, np.nan)
+        for i in np.ndindex(m.shape[:-2]):
+            try:
+                out[i] = np.linalg.cholesky(m[i])
+            except np.linalg.LinAlgError:
+                continue  # left NaN: the deferred check names this matrix
+        return out
+
+
+def _whole_matrices(x: Any) -> Any:
+    """Rechunk a Dask array so that each block holds whole matrices (last two axes)."""
+    return x.rechunk({x.ndim - 2: -1, x.ndim - 1: -1})
+
+
+def dask_cholesky(x: Any) -> Any:
+    """Lower Cholesky factors of a (batched) Dask covariance, block by block, lazily.
+
+    ``dask.array.linalg.cholesky`` takes one 2-D matrix only. Matrices that are not
+    positive definite come back as NaN, for a deferred check to name.
+    """
+    return _whole_matrices(x).map_blocks(_cholesky_or_nan, dtype=x.dtype)
+
+
+def dask_solve(a: Any, b: Any) -> Any:
+    """``a^-1 b`` for Dask stacks of equal batch shape, block by block, lazily."""
+    import dask.array as da  # noqa: PLC0415  (only reached with Dask input)
+
+    a = _whole_matrices(a)
+    b = b.rechunk((*a.chunks[:-2], (b.shape[-2],), (b.shape[-1],)))
+    return da.map_blocks(  # type: ignore[no-untyped-call]
+        np.linalg.solve, a, b, dtype=np.result_type(a.dtype, b.dtype), chunks=b.chunks
+    )

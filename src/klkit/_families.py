@@ -135,6 +135,8 @@ class Family:
     """Two parameters that must be strictly increasing (Uniform's low < high)."""
 
     params: dict[str, Any] = field(init=False, repr=False)
+    _checks: Checks | None = field(init=False, repr=False, default=None)
+    """The parameter checks; on Dask they raise when a result is computed."""
 
     def _store(self, **params: Any) -> None:
         for name, value in params.items():
@@ -484,7 +486,11 @@ class MultivariateNormal(Family):
                 f"(..., k, k); got {tuple(loc.shape)} and {tuple(matrix.shape)}."
             )
             raise DistributionError(msg)
-        self._store(loc=loc, scale_tril=_mvn_factor(matrix, given, loc))
+        factor, checks = _mvn_factor(matrix, given, loc)
+        self._store(loc=loc, scale_tril=factor)
+        # Dask: these raise at compute(), before the NaN of a failed factor is named
+        assert self._checks is not None
+        self._checks.deferred[:0] = checks.deferred
 
 
 class Affine(Family):
@@ -572,47 +578,64 @@ def _xlogy(x: Array, y: Array, xp: Namespace) -> Array:
     return xp.where(x == 0, 0.0, xp.where(pos, x * log_y, -xp.inf))
 
 
-def _mvn_factor(matrix: Array, given: str, loc: Array) -> Array:
-    """Return the lower Cholesky factor of a covariance (or check a ``scale_tril``)."""
+def _mvn_factor(matrix: Array, given: str, loc: Array) -> tuple[Array, Checks]:
+    """Return the lower Cholesky factor of a covariance (or check a ``scale_tril``).
+
+    The checks raise now, or, on Dask, are returned to raise when the result is computed.
+    """
     xp = _compat.namespace(loc, matrix, names=["loc", given])
+    checks = Checks(matrix, xp=xp, enabled=True)  # skipped only for JAX tracers
     if given == "covariance_matrix":
-        if not _compat.is_traced(matrix):
-            _check_symmetric(matrix, xp)
-        try:
-            factor = xp.linalg.cholesky(matrix)
-        except Exception as exc:  # NumPy's LinAlgError, torch's, ...: find the matrix
-            raise _not_positive_definite(matrix) from exc
+        _check_symmetric(matrix, xp, checks)
+        if checks.mode == "defer":
+            factor = _compat.dask_cholesky(matrix)  # NaN where not positive definite
+        else:
+            try:
+                factor = xp.linalg.cholesky(matrix)
+            except Exception as exc:  # NumPy's LinAlgError, torch's, ...: find the matrix
+                raise _not_positive_definite(matrix) from exc
     else:
         factor = matrix
-    if _compat.is_traced(factor):
-        return factor
+    if not checks.active:
+        return factor, checks
     diag = xp.linalg.diagonal(factor)
     k = matrix.shape[-1]
     upper = xp.arange(k)[:, None] < xp.arange(k)[None, :]
     if given == "scale_tril":
-        Checks(factor, xp=xp, enabled=True).fail_where(
-            ~((diag > 0) & xp.isfinite(diag)),
-            diag,
+        bad, shown = ~((diag > 0) & xp.isfinite(diag)), diag
+        if checks.mode == "defer":  # one flag per distribution, as the result has
+            bad, shown = xp.any(bad, axis=-1), xp.min(diag, axis=-1)
+        checks.fail_where(
+            bad,
+            shown,
             "`MultivariateNormal` parameter `scale_tril` has diagonal entry {value}{where}; "
             "it must be > 0 and finite (a lower Cholesky factor).",
         )
         bad_upper = xp.any(xp.where(upper, factor != 0, False), axis=(-2, -1))
-        Checks(factor, xp=xp, enabled=True).fail_where(
+        checks.fail_where(
             bad_upper,
             xp.sum(xp.where(upper, xp.abs(factor), 0.0), axis=(-2, -1)),
             "`MultivariateNormal` parameter `scale_tril` has nonzero entries above the "
             "diagonal (sum of their sizes {value}){where}; pass a lower-triangular matrix.",
         )
+    elif checks.mode == "defer":
+        checks.fail_where(
+            ~xp.all(diag > 0, axis=-1),
+            xp.min(diag, axis=-1),
+            "`MultivariateNormal` parameter `covariance_matrix` is not positive "
+            "definite{where}; pass a symmetric positive definite matrix (add a small "
+            "multiple of the identity if it is singular).",
+        )
     elif not bool(xp.all((diag > 0) & xp.isfinite(diag))):  # JAX returns NaN, no error
         raise _not_positive_definite(matrix)
-    return factor
+    return factor, checks
 
 
-def _check_symmetric(matrix: Array, xp: Namespace) -> None:
+def _check_symmetric(matrix: Array, xp: Namespace, checks: Checks) -> None:
     size = xp.max(xp.abs(matrix), axis=(-2, -1))
     gap = xp.max(xp.abs(matrix - xp.matrix_transpose(matrix)), axis=(-2, -1))
     tol = 1000 * xp.finfo(matrix.dtype).eps if xp.isdtype(matrix.dtype, "real floating") else 0
-    Checks(matrix, xp=xp, enabled=True).fail_where(
+    checks.fail_where(
         ~(gap <= tol * size),
         gap,
         "`MultivariateNormal` parameter `covariance_matrix` is not symmetric{where}: "
@@ -651,6 +674,8 @@ def _solve_tril(factor: Array, b: Array, xp: Namespace) -> Array:
         return sys.modules["torch"].linalg.solve_triangular(factor, b, upper=False)
     if module.startswith(("jax", "jaxlib")):
         return sys.modules["jax"].scipy.linalg.solve_triangular(factor, b, lower=True)
+    if _compat.can_defer_checks(factor):  # Dask
+        return _compat.dask_solve(factor, b)
     return xp.linalg.solve(factor, b)
 
 
@@ -1415,7 +1440,7 @@ def family_measure(name: str, values: list[Any], *, base: float | None) -> Any:
             values[0], values[1], arrays[0], arrays[1], xp
         )
     for v in values:
-        checks = getattr(v, "_checks", None)
+        checks = v._checks
         if checks is not None:
             out = checks.attach(out)
     if log_base is not None:
