@@ -413,3 +413,12 @@ def test_samples_that_need_a_gradient_are_read():
 def test_batches_and_mismatched_spaces_are_refused_not_sampled(p, q, message):
     with pytest.raises(ValueError, match=message):
         ke.kl_divergence(p, q)
+
+
+def test_a_dirichlet_is_only_compared_with_a_dirichlet_and_1d_mvn_is_sampled():
+    with pytest.raises(ValueError, match="`p` is a Dirichlet, a law on the probability simplex"):
+        ke.kl_divergence(ss.dirichlet([1.0, 2.0]), ss.multivariate_normal([0.0, 0.0]))
+    est = ke.kl_divergence(ss.norm(), ss.multivariate_normal([0.0], [[2.0]]), rng=0)
+    truth = 0.5 * (0.5 - 1 + math.log(2))  # N(0, 1) against N(0, 2)
+    assert est.method == "mc"
+    assert est.ci_low < truth < est.ci_high

@@ -468,3 +468,34 @@ def test_multivariate_normal_on_dask_is_lazy_and_checked_when_computed():
         kl.DistributionError, match=r"`covariance_matrix` is not positive definite at index 1"
     ):
         lazy_bad.compute()
+
+
+def test_bounded_against_unbounded_discrete_families():
+    # by hand: D(Bernoulli(p) || Geometric(q)) = (1-p) log((1-p)/q) + p log(p/(q(1-q))),
+    # whose derivative in p is log(p / ((1-p)(1-q)))
+    p, q = 0.4, 0.3
+    want = (1 - p) * math.log((1 - p) / q) + p * math.log(p / (q * (1 - q)))
+    assert float(kl.kl_divergence(kl.Bernoulli(p), kl.Geometric(q))) == pytest.approx(want)
+    jax = pytest.importorskip("jax")
+    grad = jax.grad(lambda x: kl.kl_divergence(kl.Bernoulli(x), kl.Geometric(q)))(p)
+    assert float(grad) == pytest.approx(math.log(p / ((1 - p) * (1 - q))), rel=1e-6)
+    # Geometric against a bounded law: +inf, unless it is all at 0 (probs 1): -log Q(0)
+    got = kl.kl_divergence(kl.Geometric(np.array([1.0, 0.5])), kl.Binomial(4, 0.3))
+    np.testing.assert_allclose(got, [-4 * math.log(0.7), math.inf])
+
+
+def test_dask_checks_line_up_with_differently_chunked_parameters():
+    da = pytest.importorskip("dask.array")
+    scale = np.ones(6)
+    scale[4] = math.inf
+    lazy = kl.entropy(
+        kl.Normal(da.from_array(np.zeros(6), chunks=2), da.from_array(scale, chunks=3))
+    )
+    with pytest.raises(kl.DistributionError, match=r"`scale` has inf at index 4"):
+        lazy.compute()
+    cov = np.broadcast_to(np.eye(3), (6, 3, 3)).copy()
+    ok = kl.MultivariateNormal(
+        da.from_array(np.zeros((6, 3)), chunks=(2, 3)),
+        covariance_matrix=da.from_array(cov, chunks=3),
+    )
+    np.testing.assert_allclose(kl.entropy(ok).compute(), 1.5 * math.log(2 * math.pi * math.e))

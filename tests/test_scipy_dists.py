@@ -157,3 +157,26 @@ def test_one_affine_map_on_both_sides_leaves_kl_unchanged(a1, b1, a2, b2, loc, s
     assert float(moved) == pytest.approx(float(kl.kl_divergence(ss.beta(a1, b1), ss.beta(a2, b2))))
     gained = float(kl.entropy(ss.gamma(a1, loc, scale))) - float(kl.entropy(ss.gamma(a1)))
     assert gained == pytest.approx(math.log(scale), abs=1e-9)
+
+
+def test_moved_laws_with_array_parameters_match_each_member():
+    p = ss.expon(loc=1.0, scale=[1.0, 2.0])
+    want = [_numeric_kl(ss.expon(loc=1.0, scale=s), ss.norm()) for s in (1.0, 2.0)]
+    np.testing.assert_allclose(kl.kl_divergence(p, ss.norm()), want, rtol=1e-8)
+    gam = ss.gamma([2.0, 3.0], loc=[1.0, -1.0])
+    want = [_numeric_kl(ss.gamma(a, loc=c), ss.expon(loc=-1.5)) for a, c in ((2, 1), (3, -1))]
+    np.testing.assert_allclose(kl.kl_divergence(gam, ss.expon(loc=-1.5)), want, rtol=1e-8)
+    assert np.shape(kl.entropy(ss.expon(loc=[0.0, 0.0, 0.0]))) == (3,)  # the batch stays
+    with pytest.raises(kl.DistributionError, match=r"P \(batch shape \(2,\)\) and Q \(batch"):
+        kl.kl_divergence(ss.expon(loc=[1.0, 2.0]), ss.expon(loc=[1.0, 2.0, 3.0]))
+    with pytest.raises(kl.DistributionError, match=r"\(Gamma moved by loc=1.0, Laplace\) is, in"):
+        kl.kl_divergence(ss.gamma(2.0, loc=1.0), ss.laplace())
+
+
+def test_a_traced_family_against_a_moved_law_under_jit():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    # by hand: against Exp(1) moved to -1, CE = E[X] + 1 = 3; H(Gamma(2, 1)) =
+    # 2 + lgamma(2) - psi(2) = 1 + euler_gamma
+    got = jax.jit(lambda r: kl.kl_divergence(kl.Gamma(2.0, r), ss.expon(loc=-1.0)))(1.0)
+    assert float(got) == pytest.approx(3.0 - (1.0 + np.euler_gamma), rel=1e-12)

@@ -223,6 +223,21 @@ def _raise_deferred(
     return block
 
 
+def _chunked_like(a: Any, result: Any) -> Any:
+    """Rechunk ``a`` along the axes it shares with ``result`` to ``result``'s chunks.
+
+    Dask's ``map_blocks`` reports wrong block locations (or fails) for arguments
+    chunked differently from the output, e.g. ``loc`` in chunks of 2 and ``scale`` in
+    chunks of 3. Broadcast (size-1) axes stay as they are.
+    """
+    lead = result.ndim - a.ndim
+    chunks = tuple(
+        result.chunks[lead + i] if a.shape[i] == result.shape[lead + i] else a.chunks[i]
+        for i in range(a.ndim)
+    )
+    return a.rechunk(chunks) if chunks != a.chunks else a
+
+
 def attach_deferred_checks(
     result: Array, checks: Sequence[DeferredCheck], *, format_error: Callable[..., Exception]
 ) -> Array:
@@ -236,7 +251,7 @@ def attach_deferred_checks(
         return result
     import dask.array as da  # noqa: PLC0415  (only reached with Dask input)
 
-    arrays = [a for c in checks for a in c[0]]
+    arrays = [_chunked_like(da.asarray(a), result) for c in checks for a in c[0]]  # type: ignore[no-untyped-call]
     return da.map_blocks(  # type: ignore[no-untyped-call]
         _raise_deferred,
         result,

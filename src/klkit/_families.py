@@ -989,6 +989,14 @@ def _kl_binomial(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Arr
     return xp.where(n1 == n2, same, summed)
 
 
+def _finite_grid(d: Family, a: dict[str, Array], xp: Namespace) -> Array:
+    """Every value a Bernoulli or Binomial can take: 0, 1, ..., max(total_count)."""
+    if isinstance(d, Binomial):
+        return _count_grid(a["total_count"], xp)
+    x = next(iter(a.values()))
+    return xp.arange(2, dtype=x.dtype, device=_compat.device_of(x))
+
+
 def _sum_over(log_p: Array, log_q: Array, xp: Namespace) -> Array:
     """``sum_k P(k) (log P(k) - log Q(k))`` over the last axis; terms with P(k) = 0 are 0."""
     keep = log_p > -xp.inf
@@ -1220,8 +1228,12 @@ def _kl(p: Family, q: Family, a: dict[str, Array], b: dict[str, Array], xp: Name
         return _kl_geometric(p.shift - q.shift, a["probs"], b["probs"], xp)
     rule = _PAIRS.get((type(p), type(q)))
     if rule is None and isinstance(p, Bernoulli | Binomial) and isinstance(q, _DISCRETE):
-        k = _count_grid(a.get("total_count", _zeros_like_batch(a, xp) + 1.0), xp)
+        k = _finite_grid(p, a, xp)
         return _sum_over(_log_pmf(p, a, k, xp), _log_pmf(q, b, k, xp), xp)
+    if rule is None and isinstance(p, Geometric) and isinstance(q, Bernoulli | Binomial):
+        # the support rule, except that Geometric(1) is all at its first point
+        at_start = -_log_pmf(q, b, xp.asarray(float(p.shift), dtype=a["probs"].dtype), xp)
+        return xp.where(a["probs"] == 1, at_start[..., 0], math.inf)
     if rule is None:
         msg = (
             f"kl_divergence({type(p).__name__}, {type(q).__name__}) has no closed form. "
@@ -1263,11 +1275,16 @@ def _kind(d: Family) -> str:
     """Name a family for messages; an Affine one says how it is moved."""
     if not isinstance(d, Affine):
         return type(d).__name__
-    moves = [f"{n}={v}" for n, v in d.params.items() if not np.all(np.asarray(v) == _UNMOVED[n])]
-    return f"{type(d.base).__name__} moved by {', '.join(moves)}"
+    return _moved_name(d.base, d.params["loc"], d.params["scale"])
 
 
-_UNMOVED = {"loc": 0.0, "scale": 1.0}
+def _moved_name(base: Family, loc: Any, scale: Any) -> str:
+    moves = [
+        f"{n}={v}"
+        for n, v, unmoved in (("loc", loc, 0.0), ("scale", scale, 1.0))
+        if not np.all(np.asarray(v) == unmoved)
+    ]
+    return f"{type(base).__name__} moved by {', '.join(moves)}"
 
 
 def _parts(d: Family) -> tuple[Family, Any, Any]:
@@ -1339,22 +1356,25 @@ def _affine_kl(p: Family, q: Family) -> Any:
     bp, lp, sp = _parts(p)
     bq, lq, sq = _parts(q)
     c, r = _number((np.asarray(lq) - lp) / sp), _number(np.asarray(sq) / sp)  # Q is c + r Y
-    q_in_p = _absorb(bq, c, r)
-    if q_in_p is not None:
-        return family_measure("kl_divergence", [bp, q_in_p], base=None)
-    p_in_q = _absorb(bp, (np.asarray(lp) - lq) / sq, np.asarray(sp) / sq)
-    if p_in_q is not None:
-        return family_measure("kl_divergence", [p_in_q, bq], base=None)
+    pair = [bp, _absorb(bq, c, r)]
+    if pair[1] is None:
+        pair = [_absorb(bp, (np.asarray(lp) - lq) / sq, np.asarray(sp) / sq), bq]
+    if pair[0] is not None:
+        try:
+            return family_measure("kl_divergence", pair, base=None)
+        except DistributionError as e:
+            msg = f"kl_divergence({_kind(p)}, {_kind(q)}) is, in the frame of one side, {e}"
+            raise DistributionError(msg) from None
     if isinstance(bp, _DISCRETE) == isinstance(bq, _DISCRETE):
         xp, (a, b) = _resolve([bp, bq])
         zeros = _zeros_like_batch(a, xp) + _zeros_like_batch(b, xp) + 0.0 * xp.asarray(c)
         lo_p, hi_p = _support(bp, a, xp)
         lo_q, hi_q = _support(bq, b, xp)
         outside = (zeros + lo_p < c + r * lo_q) | (zeros + hi_p > c + r * hi_q)
-        if bool(xp.all(outside)):  # the support rule: P has mass where Q has none
+        if not _compat.is_traced(outside) and bool(xp.all(outside)):  # the support rule
             return _compat.numpy_scalar(zeros + math.inf, xp)
         if isinstance(bp, Bernoulli | Binomial):  # P's support is finite: sum over it
-            k = _count_grid(a.get("total_count", zeros + 1.0), xp)
+            k = _finite_grid(bp, a, xp)
             log_q = _log_pmf(bq, b, k - xp.asarray(c)[..., None], xp)
             return _compat.numpy_scalar(_sum_over(_log_pmf(bp, a, k, xp), log_q, xp) + zeros, xp)
         if isinstance(bq, Exponential) and not isinstance(bp, _DISCRETE):
@@ -1365,7 +1385,7 @@ def _affine_kl(p: Family, q: Family) -> Any:
             return _compat.numpy_scalar(xp.where(outside, math.inf, kl + zeros), xp)
     msg = (
         f"kl_divergence({_kind(p)}, {_kind(q)}) has no closed form: in P's frame Q is a "
-        f"{_kind(Affine(bq, c, r))}, which no formula covers. Use "
+        f"{_moved_name(bq, c, r)}, which no formula covers. Use "
         "klkit.estimate.kl_divergence, which takes SciPy distributions with their loc and "
         "scale and integrates numerically."
     )
@@ -1401,7 +1421,9 @@ def family_measure(name: str, values: list[Any], *, base: float | None) -> Any:
         raise TypeError(msg)
     if any(isinstance(v, Affine) for v in values) and name not in ("js_divergence", "js_distance"):
         # one array library for every side (or the core's TypeError naming them)
-        _resolve([*values, *(v.base for v in values if isinstance(v, Affine))])
+        _resolve(values)
+        _resolve([_parts(v)[0] for v in values])
+        _check_pair_batches(name, values)
         if name == "entropy":
             moved = _affine_entropy(values[0])
         else:
@@ -1424,13 +1446,7 @@ def family_measure(name: str, values: list[Any], *, base: float | None) -> Any:
         )
         raise DistributionError(msg)
     xp, arrays = _resolve(values)
-    if len(values) == 2:
-        first, second = (type(v).__name__ for v in values)
-        _broadcast_batch(
-            first,
-            {"P": values[0].batch_shape, "Q": values[1].batch_shape},
-            lead=f"{name}({first}, {second}): P",
-        )
+    _check_pair_batches(name, values)
     if name == "entropy":
         out = _entropy(values[0], arrays[0], xp)
     elif name == "kl_divergence":
@@ -1446,6 +1462,16 @@ def family_measure(name: str, values: list[Any], *, base: float | None) -> Any:
     if log_base is not None:
         out = out / log_base
     return _compat.numpy_scalar(out, xp)
+
+
+def _check_pair_batches(name: str, values: list[Family]) -> None:
+    if len(values) == 2:
+        first, second = (_kind(v) for v in values)
+        _broadcast_batch(
+            first,
+            {"P": values[0].batch_shape, "Q": values[1].batch_shape},
+            lead=f"{name}({first}, {second}): P",
+        )
 
 
 def _resolve(values: list[Family]) -> tuple[Namespace, list[dict[str, Array]]]:

@@ -44,8 +44,8 @@ def _unsupported(name: str, what: str) -> DistributionError:
 
 def _moved(family: fam.Family, loc: Any, scale: Any = 1.0) -> fam.Family:
     """``family`` itself, or ``loc + scale * X`` when SciPy moves it off its standard support."""
-    if np.all(np.asarray(loc) == 0.0) and np.all(np.asarray(scale) == 1.0):
-        return family
+    if np.ndim(loc) == 0 and np.ndim(scale) == 0 and loc == 0.0 and scale == 1.0:
+        return family  # (an array loc of zeros still sets the batch shape)
     return fam.Affine(family, _param(loc), _param(scale))
 
 

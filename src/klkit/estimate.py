@@ -570,7 +570,20 @@ def _quad(terms: Callable[[_NDArray], _NDArray], d: _Dist) -> tuple[float, float
             return total, 0.0 if not math.isfinite(total) else math.inf
 
 
+def _on_a_line(*dists: _Dist) -> bool:
+    """Tell whether quadrature applies: 1-D laws with SciPy's support and quantiles."""
+    return all(d.dim == 1 and hasattr(d.frozen, "ppf") for d in dists)
+
+
 def _check_same_dim(p: _Dist, q: _Dist) -> None:
+    simplex = [isinstance(d.family, fam.Dirichlet) for d in (p, q)]
+    if simplex[0] != simplex[1]:
+        which = "p" if simplex[0] else "q"
+        msg = (
+            f"`{which}` is a Dirichlet, a law on the probability simplex, and the other is "
+            "not; compare it with another Dirichlet."
+        )
+        raise ValueError(msg)
     if p.dim != q.dim:
         what = "outcomes" if isinstance(p.family, fam.Dirichlet) else "dimension(s)"
         msg = f"`p` has {p.dim} {what} and `q` has {q.dim}; compare laws on one space."
@@ -593,7 +606,7 @@ def _pair_kl(
                 f"kl_divergence({p.name}, {q.name}) has no closed form; use method='quad' or 'mc'."
             )
             raise DistributionError(msg)
-    if method in ("auto", "quad") and p.dim == 1:
+    if method in ("auto", "quad") and _on_a_line(p, q):
         lo, hi = (float(v) for v in p.frozen.support())
         qlo, qhi = (float(v) for v in q.frozen.support())
         if lo < qlo or hi > qhi:
@@ -635,7 +648,7 @@ def _pair_js(
         la, lb = _log_density(a, x), _log_density(b, x)
         return la - (np.logaddexp(la, lb) - math.log(2))
 
-    if method in ("auto", "quad") and p.dim == 1:
+    if method in ("auto", "quad") and _on_a_line(p, q):
         total, err = 0.0, 0.0
         for a, b in ((p, q), (q, p)):
 
@@ -755,7 +768,7 @@ def entropy(
             exact = _closed_form("entropy", src, None)
             if exact is not None:
                 return _finish(exact, 0.0, method="exact", n=None, base=base, confidence=confidence)
-        if method in ("auto", "quad") and src.dim == 1:
+        if method in ("auto", "quad") and _on_a_line(src):
 
             def terms(x: _NDArray) -> _NDArray:
                 lp = _log_density(src, x)
