@@ -512,19 +512,9 @@ class Affine(Family):
     base: Family
 
     def __init__(self, base: Family, loc: Any = 0.0, scale: Any = 1.0) -> None:
-        if isinstance(base, Affine | Dirichlet | MultivariateNormal):
-            msg = f"`Affine` takes a univariate family, not {type(base).__name__}."
-            raise TypeError(msg)
+        # base is univariate; a discrete one gets a whole loc and scale 1 (from_scipy's job)
         object.__setattr__(self, "base", base)
         self._store(loc=loc, scale=scale)
-        if isinstance(base, _DISCRETE):
-            whole = np.asarray(loc) == np.floor(loc)
-            if not (np.all(whole) and np.all(np.asarray(scale) == 1.0)):
-                msg = (
-                    f"`Affine` of the discrete {type(base).__name__} needs whole-number "
-                    f"`loc` and `scale` 1; got loc={loc}, scale={scale}."
-                )
-                raise DistributionError(msg)
         _ = self.batch_shape  # the base's batch must broadcast with loc and scale
 
     @property
@@ -1006,16 +996,17 @@ def _sum_over(log_p: Array, log_q: Array, xp: Namespace) -> Array:
 
 def _log_pmf(d: Family | type, a: dict[str, Array], k: Array, xp: Namespace) -> Array:
     """``log P(X = k)`` of a discrete family, ``k`` on a new last axis; -inf off the support."""
-    if d is Bernoulli or isinstance(d, Bernoulli):
+    kind = d if isinstance(d, type) else type(d)
+    if kind is Bernoulli:
         logs = _bernoulli_logs(a, xp)
         return xp.where(k == 0, logs[..., :1], xp.where(k == 1, logs[..., 1:], -xp.inf))
     start = float(d.shift) if isinstance(d, Geometric) else 0.0
     top = a["total_count"][..., None] if "total_count" in a else math.inf
     ok = (k >= start) & (k <= top)
     j = xp.where(ok, k - start, 0.0)
-    if d is Poisson or isinstance(d, Poisson):
+    if kind is Poisson:
         out = _poisson_log_pmf(j, a["rate"][..., None], xp)
-    elif isinstance(d, Geometric):
+    elif kind is Geometric:
         p = a["probs"][..., None]
         below = p < 1
         log_1mp = xp.where(below, xp.log1p(-xp.where(below, p, 0.0)), -xp.inf)
