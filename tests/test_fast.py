@@ -95,6 +95,26 @@ def test_bad_input_still_raises_the_precise_error(p, q, message):
         kl.kl_divergence(p, q)  # the short-list path
 
 
+@pytest.mark.parametrize("measure", [kl.cross_entropy, kl.kl_divergence, kl.js_divergence])
+def test_negative_q_where_p_is_zero_is_caught(measure):
+    # The terms there are 0 (0 log q), so only an explicit check of Q sees it.
+    p, q = np.array([0.5, 0.5, 0.0]), np.array([0.5, 0.7, -0.2])
+    with pytest.raises(kl.DistributionError, match=r"`q` has a negative entry -0\.2 at index 2"):
+        measure(p, q)
+
+
+def test_ratios_beyond_the_float_range_go_generic_and_stay_right():
+    # Unvalidated P > 1 with a tiny Q: q/p underflows to 0, which would read as +inf.
+    p, q = np.array([2.0, 0.5]), np.array([5e-324, 1.0])
+    assert _fast.numpy_rows("kl", (p, q), validate=False) is None
+    expected = 2 * (math.log(2) - math.log(5e-324)) - 2 + 5e-324 + 0.5 * math.log(0.5) - 0.5 + 1
+    assert kl.kl_divergence(p, q, validate=False) == pytest.approx(expected, rel=1e-12)
+    # A subnormal P under a large Q: q/p overflows to inf.
+    p, q = np.array([1e-310, 1.0 - 1e-310]), np.array([0.5, 0.5])
+    assert _fast.numpy_rows("kl", (p, q), validate=True) is None
+    np.testing.assert_allclose(kl.kl_divergence(p, q), sp.rel_entr(p, q).sum(), rtol=1e-12)
+
+
 def test_unvalidated_nan_propagates():
     p = np.array([0.5, np.nan])
     assert np.isnan(kl.kl_divergence(p, np.array([0.5, 0.5]), validate=False))

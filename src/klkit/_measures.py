@@ -101,7 +101,7 @@ def kl_terms(
         # difference of two logs near -690 (p ~ 1e-300) would lose 1e-13 there. Only
         # a ratio that under- or overflows takes the difference of logs.
         info = xp.finfo(ps.dtype)
-        ok = (qs >= ps * info.smallest_normal) & (qs <= ps * info.max)
+        ok = (qs >= ps * info.smallest_normal) & (qs / info.max <= ps)  # no overflow
         ratio = xp.where(ok, qs, 1.0) / xp.where(ok, ps, 1.0)
         L = xp.where(
             ok, xp.log(ratio), xp.log(xp.where(ok, 1.0, qs)) - xp.log(xp.where(ok, 1.0, ps))
