@@ -164,7 +164,7 @@ def test_cross_entropy_minus_inf_logit_at_the_label_is_exactly_inf():
 
 
 @pytest.mark.parametrize("z", [1e4, -1e4, 30.0, -30.0, 1e-3, 0.0, -5.0])
-@pytest.mark.parametrize("y", [0.0, 1e-6, 0.3, 1.0])
+@pytest.mark.parametrize("y", [0.0, 1e-6, 0.3, 0.5, 1 - 1e-9, 1.0])
 def test_bce_logits_fast_path_is_exact_in_the_tails(y, z):
     yt, zt = torch.tensor([y], dtype=torch.float64), torch.tensor([z], dtype=torch.float64)
     assert _native.torch_bce_logits(yt, zt, validate=True) is not None
