@@ -230,3 +230,16 @@ def test_jax_jit_kl_keeps_zeros_and_infinities_exact():
     assert got[0] == math.inf
     assert got[1] == 0.0
     assert got[2] == pytest.approx(math.log(2), rel=1e-6)
+
+
+def test_jax_jit_kl_with_an_underflowing_ratio_is_finite_and_right():
+    # Unnormalised P (no value checks under jit): q/p = 2e-40 is below float32's
+    # smallest normal (and XLA on CPU flushes it to 0, so log r = -inf). The
+    # call must take the generic terms, which use log q - log p there.
+    jax = pytest.importorskip("jax")
+    p = jax.numpy.asarray([[100.0, 1.0], [0.3, 0.7]], dtype=np.float32)
+    q = jax.numpy.asarray([[2e-38, 1.0], [0.6, 0.4]], dtype=np.float32)
+    got = np.asarray(jax.jit(lambda a, b: kl.kl_divergence(a, b, validate=False))(p, q))
+    for i in range(2):
+        ref = mp_kl_row(np.asarray(p[i], np.float64), np.asarray(q[i], np.float64))
+        assert got[i] == pytest.approx(ref, rel=2e-6)

@@ -158,15 +158,19 @@ def jax_kl_rows(p: Any, q: Any, *, axis: int, exact: Callable[[], Any]) -> Any:
     :func:`torch_kl_rows`: every row's D >= EXACT_BELOW * sum P, all finite, q/p never
     subnormal); otherwise ``lax.cond`` runs ``exact()``, the generic terms. Both
     branches are differentiable, with the same gradient ``log(p/q)``.
+
+    q/p is never subnormal when ``min(q) >= tiny * sum(p)`` in each row (each
+    ``p <= sum(p)``; a negative p makes the row NaN). Row reductions of p and q cost
+    ~0.1 ms at (1000, 1000) each; ``min(q/p)`` recomputed the division and took 0.4.
     """
     jax = sys.modules["jax"]
     jnp = jax.numpy
-    r = q / p
     rows = _jax_short_kl(jax)(p, q, axis)
+    total_p = jnp.sum(p, axis=axis)
     ok = (
-        jnp.all(rows >= EXACT_BELOW * jnp.sum(p, axis=axis))
+        jnp.all(rows >= EXACT_BELOW * total_p)
         & jnp.all(jnp.isfinite(rows))
-        & (jnp.min(r) >= jnp.finfo(r.dtype).tiny)
+        & jnp.all(jnp.min(q, axis=axis) >= jnp.finfo(q.dtype).tiny * total_p)
     )
     return jax.lax.cond(ok, lambda: rows, exact)
 
