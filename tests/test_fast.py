@@ -33,7 +33,7 @@ def generic(measure, *arrays, **options):
 CASES = [
     ((7,), 0.0),
     ((300, 50), 0.3),  # zeros in P and Q: the careful retry
-    ((3, 2 * _fast.BLOCK + 5), 0.1),  # rows split into several blocks
+    ((3, 2 * _fast.BLOCK // 4 + 5), 0.1),  # rows split into several blocks
     ((2, 3, 40), 0.0),
 ]
 

@@ -3,7 +3,7 @@
 Speed reason (issue 4): the generic array-API code evaluates each formula over the
 whole array, so a KL of two 10^7-element arrays makes a dozen full-size temporaries
 and runs ~25x slower than ``(p * np.log(p / q)).sum(-1)``. Here each block of
-``BLOCK`` elements is checked (minimum and row sums) and reduced while it sits in
+``BLOCK`` bytes of each input is checked (minimum and row sums) and reduced while it sits in
 cache, with scratch buffers reused from block to block, so extra memory is a few
 blocks. Reductions are one-pass BLAS-style kernels (``block @ ones`` for row sums,
 ``np.vecdot`` for sums of products), 2-4x faster than ``np.add.reduce`` of a product.
@@ -35,10 +35,10 @@ from klkit._validation import sum_tolerance
 
 __all__ = ["BLOCK", "EXACT_BELOW", "NEAR", "numpy_rows", "series", "small_lists"]
 
-BLOCK = 1 << 16
-"""Elements per block: a block's inputs and scratch (~2.5 MB in float64) stay in cache.
+BLOCK = 1 << 19
+"""Bytes of each input per block: a block's inputs and scratch (~2.5 MB) stay in cache.
 
-Measured 32K-256K: 64K was fastest for float64, within noise of 128K for float32."""
+Measured 32K-256K elements: 64K float64 and 128K float32 elements were fastest."""
 
 NEAR = 0.1
 """Below this |q/p - 1| the KL term is recomputed in float64 by :func:`series`.
@@ -224,16 +224,17 @@ def _rows(
     return None if left is None or right is None else (left + right) / 2
 
 
-def _tasks(rows: int, k: int) -> tuple[list[tuple[int, int, int, int, int]], int]:
-    """Blocks as (row0, row1, col0, col1, chunk): whole rows, or chunks of one long row."""
-    if k <= BLOCK:
-        step = max(1, BLOCK // k)
+def _tasks(rows: int, k: int, n: int) -> tuple[list[tuple[int, int, int, int, int]], int]:
+    """Blocks of about ``n`` elements as (row0, row1, col0, col1, chunk).
+
+    Whole rows, or chunks of one long row.
+    """
+    if k <= n:
+        step = max(1, n // k)
         return [(r, min(r + step, rows), 0, k, 0) for r in range(0, rows, step)], 1
-    chunks = math.ceil(k / BLOCK)
+    chunks = math.ceil(k / n)
     return [
-        (r, r + 1, c * BLOCK, min((c + 1) * BLOCK, k), c)
-        for r in range(rows)
-        for c in range(chunks)
+        (r, r + 1, c * n, min((c + 1) * n, k), c) for r in range(rows) for c in range(chunks)
     ], chunks
 
 
@@ -259,7 +260,8 @@ def numpy_rows(name: str, arrays: Sequence[Any], *, validate: bool) -> Any | Non
     k = first.shape[-1]
     rows = first.size // k
     flat = [a.reshape(rows, k) for a in arrays]
-    tasks, chunks = _tasks(rows, k)
+    n = BLOCK // first.itemsize
+    tasks, chunks = _tasks(rows, k, n)
     terms = np.empty((rows, chunks), first.dtype)
     # Row sums in float64 (each block's sum is exact to a few ulp of its dtype).
     sums = np.zeros((len(arrays), rows, chunks))
@@ -267,14 +269,19 @@ def numpy_rows(name: str, arrays: Sequence[Any], *, validate: bool) -> Any | Non
     # rows where the short terms' rounding could show (see EXACT_BELOW).
     two_pass = name in ("kl", "js")
     need_sums = validate or two_pass
-    s = _Scratch(first.dtype, min(BLOCK, first.size), k)
+    s = _Scratch(first.dtype, min(n, first.size), k)
 
     def work(tasks: Sequence[tuple[int, int, int, int, int]], *, exact: bool) -> bool:
         with np.errstate(all="ignore"):
             for r0, r1, c0, c1, c in tasks:
                 blocks = [f[r0:r1, c0:c1] for f in flat]
-                low = [b.min() for b in blocks]
-                if not all(v >= 0 for v in low):  # negative or NaN: generic path
+                # A negative or NaN entry sends the call to the generic path. Q is
+                # checked up front only for KL, where min(Q) also bounds q/p; in CE
+                # and JS a bad Q entry makes its row NaN (0 * log of it is NaN too)
+                # and is checked before the careful retry.
+                checked = blocks if name == "kl" else blocks[:1]
+                low = [b.min() for b in checked]
+                if not all(v >= 0 for v in low):
                     return False
                 # Validated rows sum to ~1, so p <= 2 and q/p >= min(q)/2 cannot be
                 # subnormal (if the sums fail, the call goes generic anyway).
@@ -285,7 +292,9 @@ def numpy_rows(name: str, arrays: Sequence[Any], *, validate: bool) -> Any | Non
                         block_sums.append(block @ s.ones[: c1 - c0])
                         sums[i, r0:r1, c] = block_sums[-1]
                 total = _rows(name, blocks, block_sums, s, careful=False, exact=exact, tiny=tiny)
-                if total is not None and not (total > -np.inf).all():  # NaN: zeros in P
+                if total is not None and not (total > -np.inf).all():  # NaN: zeros in P?
+                    if not all(b.min() >= 0 for b in blocks[len(checked) :]):
+                        return False
                     total = _rows(name, blocks, block_sums, s, careful=True, exact=exact, tiny=tiny)
                 if total is None or not (total > -np.inf).all():  # e.g. q/p overflowed
                     return False
