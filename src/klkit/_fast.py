@@ -113,7 +113,7 @@ def _view(buffer: _Float, like: _Float) -> _Float:
 def _underflows(r: _Float, num: _Float, s: _Scratch) -> bool:
     """Say whether ``r = num/p`` is subnormal or 0 for a positive ``num`` (log r loses digits)."""
     low = _NORMAL[r.dtype]
-    if not r.min() < low:
+    if r.min() >= low:  # not "not < low": a 0/0 makes the minimum NaN
         return False
     mask = _view(s.mask, r)
     np.less(r, low, out=mask)
@@ -138,18 +138,29 @@ def _dot_log_ratio(p: _Float, num: _Float, s: _Scratch, *, careful: bool, tiny: 
 
 
 def _kl_g(
-    p: _Float, q: _Float, s: _Scratch, *, careful: bool, exact: bool, tiny: bool
+    p: _Float,
+    q: _Float,
+    s: _Scratch,
+    *,
+    careful: bool,
+    exact: bool,
+    tiny: bool,
+    half: bool = False,
 ) -> Any | None:
     """Per-row sum of KL terms ``p (r - 1 - log r)``, r = q/p, each >= 0 (None: generic).
 
     Without ``careful`` a p = 0 makes its row NaN (the caller retries); with it the
-    term is q. ``exact`` recomputes the terms with ``|r - 1| < NEAR`` by the series;
-    ``tiny``: some ratio may underflow (then None).
+    term is q (its limit). ``exact`` recomputes the terms with ``|r - 1| < NEAR`` by the series;
+    ``tiny``: some ratio may underflow (then None). ``half``: the terms of KL(p || q/2)
+    (JS passes q = p + q: halving the ratio q/p >= 1 is exact, halving a subnormal
+    sum is not).
     """
     g, log = _view(s.a, p), _view(s.b, p)
     np.divide(q, p, out=g)
     if tiny and _underflows(g, q, s):
         return None
+    if half:
+        np.multiply(g, 0.5, out=g)
     np.log(g, out=log)
     np.subtract(g, 1.0, out=g)  # exact for r in [1/2, 2] (Sterbenz)
     np.subtract(g, log, out=g)  # g = (r - 1) - log r >= 0, no rounding near 1
@@ -158,11 +169,13 @@ def _kl_g(
         flat, pf, qf = g.reshape(-1), p.reshape(-1), q.reshape(-1)
         near = np.flatnonzero(flat < g_near)
         pn = pf[near].astype(np.float64)
+        if half:
+            pn = 2 * pn
         flat[near] = series((qf[near] - pn) / pn)
     if not careful:
         return _rowdot(p, g)
     np.multiply(g, p, out=g)
-    np.copyto(g, q, where=np.equal(p, 0.0, out=_view(s.mask, p)))  # 0 log(0/q) - 0 + q
+    np.copyto(g, q * 0.5 if half else q, where=np.equal(p, 0.0, out=_view(s.mask, p)))
     return g @ s.ones[: g.shape[1]]
 
 
@@ -218,9 +231,8 @@ def _rows(
         if dp is None or dq is None:
             return None
         return ((sums[0] + sums[1]) * math.log(2) - (dp + dq)) / 2  # symmetric in p, q
-    np.multiply(m, 0.5, out=m)
-    left = _kl_g(p, m, s, careful=careful, exact=exact, tiny=False)  # m/p >= 1/2
-    right = _kl_g(q, m, s, careful=careful, exact=exact, tiny=False)
+    left = _kl_g(p, m, s, careful=careful, exact=exact, tiny=False, half=True)  # m/p >= 1/2
+    right = _kl_g(q, m, s, careful=careful, exact=exact, tiny=False, half=True)
     return None if left is None or right is None else (left + right) / 2
 
 

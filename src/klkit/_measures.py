@@ -101,7 +101,8 @@ def kl_terms(
         # difference of two logs near -690 (p ~ 1e-300) would lose 1e-13 there. Only
         # a ratio that under- or overflows takes the difference of logs.
         info = xp.finfo(ps.dtype)
-        ok = (qs >= ps * info.smallest_normal) & (qs / info.max <= ps)  # no overflow
+        # q/p <= q for p >= 1; min(p, 1) keeps the bound itself from overflowing.
+        ok = (qs >= ps * info.smallest_normal) & (qs <= xp.minimum(ps, 1.0) * info.max)
         ratio = xp.where(ok, qs, 1.0) / xp.where(ok, ps, 1.0)
         L = xp.where(
             ok, xp.log(ratio), xp.log(xp.where(ok, 1.0, qs)) - xp.log(xp.where(ok, 1.0, ps))
@@ -589,9 +590,13 @@ def _js_nats(prep: Prepared) -> Array:
         return _labels_only(prep, equal=0.0, differ=LN2)
     prob_p, _ = dense(dp, prep)
     prob_q, _ = dense(dq, prep)
-    m = (prob_p + prob_q) / 2.0
-    terms = kl_terms(prob_p, m, None, None, xp=xp) + kl_terms(prob_q, m, None, None, xp=xp)
-    return xp.clip(_sum(terms, prep) / 2.0, min=0.0, max=LN2)
+    # KL(P || M) terms with M = S/2 are half the terms of KL(2P || S): doubling is exact,
+    # while (P + Q)/2 rounds a subnormal S to 0 (an infinite term for P > 0).
+    s = prob_p + prob_q
+    terms = kl_terms(2.0 * prob_p, s, None, None, xp=xp) + kl_terms(
+        2.0 * prob_q, s, None, None, xp=xp
+    )
+    return xp.clip(_sum(terms, prep) / 4.0, min=0.0, max=LN2)
 
 
 def js_divergence(
