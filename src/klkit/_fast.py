@@ -150,8 +150,9 @@ def _kl_g(
     """Per-row sum of KL terms ``p (r - 1 - log r)``, r = q/p, each >= 0 (None: generic).
 
     Without ``careful`` a p = 0 makes its row NaN (the caller retries); with it the
-    term is q (its limit). ``exact`` recomputes the terms with ``|r - 1| < NEAR`` by the series;
-    ``tiny``: some ratio may underflow (then None). ``half``: the terms of KL(p || q/2)
+    term is q (its limit). ``exact`` recomputes the terms with ``|r - 1| < NEAR`` by
+    the series; ``tiny``: some ratio may underflow (then None). ``half``: the terms
+    of KL(p || q/2)
     (JS passes q = p + q: halving the ratio q/p >= 1 is exact, halving a subnormal
     sum is not).
     """
@@ -223,7 +224,7 @@ def _rows(
             d = _dot_log_ratio(p, q, s, careful=careful, tiny=tiny)
             return None if d is None else (sums[1] - sums[0]) - d
         return _kl_g(p, q, s, careful=careful, exact=exact, tiny=tiny)
-    m = _view(s.c, p)  # js: KL(p || m) + KL(q || m), halved
+    m = _view(s.c, p)  # js: (KL(p || m/2) + KL(q || m/2)) / 2 with m = p + q
     np.add(p, q, out=m)
     if short:  # log(m/p) = log((p + q)/p) - log 2; sum(m - p) + sum(m - q) = 0
         dp = _dot_log_ratio(p, m, s, careful=careful, tiny=False)  # m/p >= 1
