@@ -3,8 +3,8 @@
 Speed reason (issue 4): the generic array-API code evaluates each formula over the
 whole array, so a KL of two 10^7-element arrays makes a dozen full-size temporaries
 and runs ~25x slower than ``(p * np.log(p / q)).sum(-1)``. Here each block of
-``BLOCK`` bytes of each input is checked (minimum and row sums) and reduced while it sits in
-cache, with scratch buffers reused from block to block, so extra memory is a few
+``BLOCK`` bytes of each input is checked (minimum and row sums) and reduced while it
+sits in cache, with scratch buffers reused from block to block, so extra memory is a few
 blocks. Reductions are one-pass BLAS-style kernels (``block @ ones`` for row sums,
 ``np.vecdot`` for sums of products), 2-4x faster than ``np.add.reduce`` of a product.
 
@@ -15,12 +15,11 @@ threads at a cost above what the parallel divide and log save.
 The formulas are those of :mod:`klkit._measures`: KL terms are
 ``p * (r - 1 - log r)`` with ``r = q/p`` (= p log(p/q) - p + q, never negative), and
 where ``|r - 1| < NEAR`` the term is recomputed from ``x = (q - p)/p`` by a series
-of ``x - log1p(x)``, so nearly equal P and Q keep full precision. In float64 away from
-``r = 1`` the row is ``sum(q) - sum(p) - sum(p log r)`` instead (see EXACT_BELOW).
-Everything this path does not handle exactly returns None and the caller runs the
-generic path, which computes (or raises the precise error) as before: failed
-checks, negative or NaN entries, ratios Q/P that are subnormal or overflow,
-anything but C-contiguous float arrays with the outcomes on the last axis.
+of ``x - log1p(x)``, so nearly equal P and Q keep full precision. Everything this
+path does not handle exactly returns None and the caller runs the generic path,
+which computes (or raises the precise error) as before: failed checks, negative or
+NaN entries, ratios Q/P that are subnormal or overflow, anything but C-contiguous
+float arrays with the outcomes on the last axis.
 """
 
 from __future__ import annotations
@@ -49,16 +48,13 @@ a few ulp in float64, as the generic path."""
 EXACT_BELOW = 0.01
 """KL and JS rows at least this times sum(P) skip the series near ``r = 1``.
 
-Float32 terms ``(r - 1) - log r`` are off by ``2 eps |x|`` (x = q/p - 1) from the
-rounding of log r, against a term ~ p x^2/2. By Cauchy-Schwarz over the terms with
-|x| < NEAR (where the term is >= 0.45 p x^2), a row's error is at most
+There ``(r - 1) - log r`` is off by ``2 eps |x|`` (x = q/p - 1) from the rounding of
+log r, against a term ~ p x^2/2. By Cauchy-Schwarz over the terms with |x| < NEAR
+(where the term is >= 0.45 p x^2), a row's error is at most
 ``2 eps sqrt(2.2 D sum P)``, i.e. ``2 eps sqrt(2.2 / EXACT_BELOW)`` ~ 30 eps relative
-when ``D >= EXACT_BELOW sum P``; JS likewise.
-
-Float64 rows ``sum(q) - sum(p) - sum(p log r)`` are off by a few eps times
-``sum P + sum Q + sum p |log r|``, and ``sum p |log r| <= D + sum P + sum Q`` (for
-r < 1, ``-p log r = p g + p - q``; for r >= 1, ``p log r <= q - p``): a few hundred
-eps relative, ~1e-13, when ``D >= EXACT_BELOW sum P``.
+when ``D >= EXACT_BELOW sum P``; JS likewise. (Sums of mixed-sign terms, e.g.
+``sum(q) - sum(p) - sum(p log r)``, save two passes but are off by ~100 eps relative
+near that threshold and break the few-ulp-per-term bound; measured and rejected.)
 
 Rows below it (nearly equal P and Q) get every near term by the series, exact to a
 few ulp."""
@@ -121,22 +117,6 @@ def _underflows(r: _Float, num: _Float, s: _Scratch) -> bool:
     return bool(mask.any())
 
 
-def _dot_log_ratio(p: _Float, num: _Float, s: _Scratch, *, careful: bool, tiny: bool) -> Any | None:
-    """Per-row sum of ``p log(num/p)`` (terms with p = 0 are 0 when ``careful``).
-
-    None when a ratio underflows (checked only if ``tiny``: some may); an
-    overflowing ratio shows as a +inf row.
-    """
-    r = _view(s.a, p)
-    np.divide(num, p, out=r)
-    if tiny and _underflows(r, num, s):
-        return None
-    np.log(r, out=r)
-    if careful:
-        np.copyto(r, 0.0, where=np.equal(p, 0.0, out=_view(s.mask, p)))
-    return _rowdot(p, r)
-
-
 def _kl_g(
     p: _Float,
     q: _Float,
@@ -183,7 +163,6 @@ def _kl_g(
 def _rows(
     name: str,
     blocks: Sequence[_Float],
-    sums: Sequence[Any],
     s: _Scratch,
     *,
     careful: bool,
@@ -192,46 +171,24 @@ def _rows(
 ) -> Any | None:
     """Per-row nats of one block (for rows split into blocks, that block's part).
 
-    ``sums`` are the block's row sums of each array. None sends the call to the
-    generic path. Without ``careful``, zeros in P make NaN rows and the caller
-    retries with it. ``exact``: KL and JS terms near ``r = 1`` by the series.
-    ``tiny``: some KL ratio q/p may be subnormal (checked, then None).
-
-    Float64 KL and JS away from ``r = 1`` use ``sum(q - p) - sum(p log(q/p))``
-    with ``sum(q - p)`` from the row sums already computed for the checks: one
-    division, one log and one dot product per element. Its rounding is a few eps
-    times ``sum(p) + sum(q) + D`` (see EXACT_BELOW). In float32 the row sums'
-    rounding (~1e-6) would show in a KL of 0.01, so float32 keeps the terms
-    ``p (r - 1 - log r)``, each >= 0.
+    None sends the call to the generic path. Without ``careful``, zeros in P make NaN
+    rows and the caller retries with it. ``exact``: KL and JS terms near ``r = 1`` by
+    the series. ``tiny``: some KL ratio q/p may be subnormal (checked, then None).
+    Every row is a sum of terms >= 0, so its rounding is a few ulp per term whatever
+    the order of the outcomes.
     """
     p = blocks[0]
-    if name == "entropy":
+    if name in ("entropy", "cross_entropy"):  # -sum p log x, x = p or q
         log = _view(s.a, p)
-        np.log(p, out=log)
+        np.log(blocks[-1], out=log)
         if careful:
-            np.copyto(log, 0.0, where=np.equal(p, 0.0, out=_view(s.mask, p)))  # 0 log 0
+            np.copyto(log, 0.0, where=np.equal(p, 0.0, out=_view(s.mask, p)))  # 0 log x
         return -_rowdot(p, log)
     q = blocks[1]
-    if name == "cross_entropy":
-        log = _view(s.a, p)
-        np.log(q, out=log)
-        if careful:
-            np.copyto(log, 0.0, where=np.equal(p, 0.0, out=_view(s.mask, p)))  # 0 log q
-        return -_rowdot(p, log)
-    short = p.dtype == np.float64 and not exact
     if name == "kl":
-        if short:
-            d = _dot_log_ratio(p, q, s, careful=careful, tiny=tiny)
-            return None if d is None else (sums[1] - sums[0]) - d
         return _kl_g(p, q, s, careful=careful, exact=exact, tiny=tiny)
     m = _view(s.c, p)  # js: (KL(p || m/2) + KL(q || m/2)) / 2 with m = p + q
     np.add(p, q, out=m)
-    if short:  # log(m/p) = log((p + q)/p) - log 2; sum(m - p) + sum(m - q) = 0
-        dp = _dot_log_ratio(p, m, s, careful=careful, tiny=False)  # m/p >= 1
-        dq = _dot_log_ratio(q, m, s, careful=careful, tiny=False)
-        if dp is None or dq is None:
-            return None
-        return ((sums[0] + sums[1]) * math.log(2) - (dp + dq)) / 2  # symmetric in p, q
     left = _kl_g(p, m, s, careful=careful, exact=exact, tiny=False, half=True)  # m/p >= 1/2
     right = _kl_g(q, m, s, careful=careful, exact=exact, tiny=False, half=True)
     return None if left is None or right is None else (left + right) / 2
@@ -297,18 +254,17 @@ def numpy_rows(name: str, arrays: Sequence[Any], *, validate: bool) -> Any | Non
                 if not all(v >= 0 for v in low):
                     return False
                 # Validated rows sum to ~1, so p <= 2 and q/p >= min(q)/2 cannot be
-                # subnormal (if the sums fail, the call goes generic anyway).
+                # subnormal (if the sums fail, the call goes generic anyway). Only KL
+                # reads ``tiny``: JS ratios are >= 1/2.
                 tiny = not (validate and low[-1] >= 2 * _NORMAL[first.dtype])
-                block_sums = []
                 if need_sums:
                     for i, block in enumerate(blocks):
-                        block_sums.append(block @ s.ones[: c1 - c0])
-                        sums[i, r0:r1, c] = block_sums[-1]
-                total = _rows(name, blocks, block_sums, s, careful=False, exact=exact, tiny=tiny)
+                        sums[i, r0:r1, c] = block @ s.ones[: c1 - c0]
+                total = _rows(name, blocks, s, careful=False, exact=exact, tiny=tiny)
                 if total is not None and not (total > -np.inf).all():  # NaN: zeros in P?
                     if not all(b.min() >= 0 for b in blocks[len(checked) :]):
                         return False
-                    total = _rows(name, blocks, block_sums, s, careful=True, exact=exact, tiny=tiny)
+                    total = _rows(name, blocks, s, careful=True, exact=exact, tiny=tiny)
                 if total is None or not (total > -np.inf).all():  # e.g. q/p overflowed
                     return False
                 terms[r0:r1, c] = total
