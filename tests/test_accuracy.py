@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+import array_api_strict as xps
 import mpmath
 import numpy as np
 import pytest
@@ -210,6 +211,40 @@ def test_tiny_and_subnormal_probabilities(p, q):
     assert_close(kl.cross_entropy(p, q), ref_cross_entropy(p, q), rtol=1e-12)
     assert_close(kl.entropy(p), ref_entropy(p), rtol=1e-12)
     assert_close(kl.js_divergence(p, q), ref_js(p, q), rtol=1e-12)
+
+
+# Found by review of the NumPy fast path: a 0/0 pair hid a subnormal ratio from its
+# check; a subnormal P passed an overflow bound of the generic path; (P + Q)/2 rounded
+# a subnormal sum to 0, which made JS log 2. (p, q, validate)
+SUBNORMAL_EDGES = {
+    "0/0 beside a subnormal ratio": ([0.0, 0.3, 0.7], [0.0, 1.0, 3e-323], True),
+    "0/0, unvalidated P > 1 over 5e-324": ([0.0, 2.0], [0.0, 5e-324], False),
+    "subnormal p, q 1.2e-15": ([1 - 1e-16, 5e-324], [1 - 1e-16 - 1.2e-15, 1.2e-15], True),
+    "one subnormal p, unvalidated": ([5e-324], [1.3e-15], False),
+}
+
+
+@pytest.mark.parametrize(("p", "q", "validate"), SUBNORMAL_EDGES.values(), ids=SUBNORMAL_EDGES)
+def test_subnormal_edges_on_the_fast_and_the_generic_path(p, q, validate):
+    # The fast path (NumPy arrays) and the generic path (array-api-strict) against
+    # mpmath on the exact floats; 1e-12 relative as for the tiny cases above.
+    p, q = np.array(p), np.array(q)
+    ref = ref_kl_general(p, q)
+    assert_close(kl.kl_divergence(p, q, validate=validate), ref, rtol=1e-12)
+    generic = kl.kl_divergence(xps.asarray(p), xps.asarray(q), validate=validate)
+    assert_close(float(generic), ref, rtol=1e-12)
+
+
+def test_subnormal_edges_in_float32_and_js():
+    p, q = np.array([0.999999, 1e-45], np.float32), np.array([0.9999984, 6e-7], np.float32)
+    ref = ref_kl_general(p, q)
+    assert_close(kl.kl_divergence(p, q), ref, rtol=1e-5)
+    assert_close(float(kl.kl_divergence(xps.asarray(p), xps.asarray(q))), ref, rtol=1e-5)
+    for q in (np.array([0.9, 0.1, 0.0]), np.array([0.5, 0.5, 0.0])):
+        p = np.array([0.5, 0.5, 5e-324])
+        ref = ref_js(p, q)
+        assert_close(kl.js_divergence(p, q), ref, rtol=1e-12)
+        assert_close(float(kl.js_divergence(xps.asarray(p), xps.asarray(q))), ref, rtol=1e-12)
 
 
 def _near_half() -> tuple[np.ndarray, np.ndarray]:
