@@ -131,3 +131,24 @@ def lib(request: pytest.FixtureRequest) -> Lib:
 )
 def eager_lib(request: pytest.FixtureRequest) -> Lib:
     return make_lib(request.param)
+
+
+ENGINES = ["ufuncs", "numba"]
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test's NumPy fast-path calls on each engine: ufuncs, then Numba kernels.
+
+    "numba" sends arrays of any size to the kernels (normally only arrays of
+    ``klkit._fast.NUMBA_MIN`` elements go there); "ufuncs" sets ``KLKIT_NUMBA=0``,
+    the user's switch. Numba is a test dependency: a missing Numba fails here.
+    """
+    from klkit import _fast, _numba  # noqa: F401  (fails loudly without Numba)
+
+    if request.param == "numba":
+        monkeypatch.setattr(_fast, "NUMBA_MIN", 0)
+        monkeypatch.delenv("KLKIT_NUMBA", raising=False)
+    else:
+        monkeypatch.setenv("KLKIT_NUMBA", "0")
+    return str(request.param)

@@ -225,7 +225,7 @@ SUBNORMAL_EDGES = {
 
 
 @pytest.mark.parametrize(("p", "q", "validate"), SUBNORMAL_EDGES.values(), ids=SUBNORMAL_EDGES)
-def test_subnormal_edges_on_the_fast_and_the_generic_path(p, q, validate):
+def test_subnormal_edges_on_the_fast_and_the_generic_path(p, q, validate, engine):
     # The fast path (NumPy arrays) and the generic path (array-api-strict) against
     # mpmath on the exact floats; 1e-12 relative as for the tiny cases above.
     p, q = np.array(p), np.array(q)
@@ -235,7 +235,7 @@ def test_subnormal_edges_on_the_fast_and_the_generic_path(p, q, validate):
     assert_close(float(generic), ref, rtol=1e-12)
 
 
-def test_subnormal_edges_in_float32_and_js():
+def test_subnormal_edges_in_float32_and_js(engine):
     p, q = np.array([0.999999, 1e-45], np.float32), np.array([0.9999984, 6e-7], np.float32)
     ref = ref_kl_general(p, q)
     assert_close(kl.kl_divergence(p, q), ref, rtol=1e-5)

@@ -6,12 +6,13 @@ import math
 import tracemalloc
 
 import array_api_strict as xps
+import mpmath
 import numpy as np
 import pytest
 import scipy.spatial.distance as ssd
 import scipy.special as sp
 import scipy.stats as ss
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import klkit as kl
@@ -40,7 +41,7 @@ CASES = [
 
 @pytest.mark.parametrize(("shape", "zeros"), CASES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_fast_path_runs_and_matches_the_generic_path_and_scipy(shape, zeros, dtype):
+def test_fast_path_runs_and_matches_the_generic_path_and_scipy(shape, zeros, dtype, engine):
     rng = np.random.default_rng(len(shape) + shape[-1])
     p, q = rows(shape, rng, zeros, dtype), rows(shape, rng, zeros, dtype)
     rtol = 1e-12 if dtype == np.float64 else 2e-5
@@ -60,7 +61,7 @@ def test_fast_path_runs_and_matches_the_generic_path_and_scipy(shape, zeros, dty
         np.testing.assert_allclose(fast, generic(measure, *args), rtol=rtol, err_msg=name)
 
 
-def test_infinities_are_exact_on_the_fast_path():
+def test_infinities_are_exact_on_the_fast_path(engine):
     p = np.array([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]])
     q = np.array([[0.0, 0.5, 0.5], [0.2, 0.3, 0.5]])
     assert _fast.numpy_rows("kl", (p, q), validate=True) is not None
@@ -68,7 +69,7 @@ def test_infinities_are_exact_on_the_fast_path():
     np.testing.assert_array_equal(kl.cross_entropy(p, q)[0], math.inf)
 
 
-def test_nearly_equal_rows_keep_their_digits_on_the_fast_path():
+def test_nearly_equal_rows_keep_their_digits_on_the_fast_path(engine):
     rng = np.random.default_rng(1)
     p = rows((4, 1000), rng)
     q = p * np.exp(1e-7 * rng.standard_normal(p.shape))
@@ -88,7 +89,7 @@ def test_nearly_equal_rows_keep_their_digits_on_the_fast_path():
         ([[0.5, 0.5], [0.5, 0.5]], [[0.5, 0.5], [np.nan, 0.5]], "`q` has a non-finite"),
     ],
 )
-def test_bad_input_still_raises_the_precise_error(p, q, message):
+def test_bad_input_still_raises_the_precise_error(p, q, message, engine):
     with pytest.raises(kl.DistributionError, match=message.replace("(", r"\(")):
         kl.kl_divergence(np.array(p), np.array(q))
     with pytest.raises(kl.DistributionError, match=message.replace("(", r"\(")):
@@ -96,14 +97,14 @@ def test_bad_input_still_raises_the_precise_error(p, q, message):
 
 
 @pytest.mark.parametrize("measure", [kl.cross_entropy, kl.kl_divergence, kl.js_divergence])
-def test_negative_q_where_p_is_zero_is_caught(measure):
+def test_negative_q_where_p_is_zero_is_caught(measure, engine):
     # The terms there are 0 (0 log q), so only an explicit check of Q sees it.
     p, q = np.array([0.5, 0.5, 0.0]), np.array([0.5, 0.7, -0.2])
     with pytest.raises(kl.DistributionError, match=r"`q` has a negative entry -0\.2 at index 2"):
         measure(p, q)
 
 
-def test_ratios_beyond_the_float_range_go_generic_and_stay_right():
+def test_ratios_beyond_the_float_range_go_generic_and_stay_right(engine):
     # Unvalidated P > 1 with a tiny Q: q/p underflows to 0, which would read as +inf.
     p, q = np.array([2.0, 0.5]), np.array([5e-324, 1.0])
     assert _fast.numpy_rows("kl", (p, q), validate=False) is None
@@ -115,12 +116,12 @@ def test_ratios_beyond_the_float_range_go_generic_and_stay_right():
     np.testing.assert_allclose(kl.kl_divergence(p, q), sp.rel_entr(p, q).sum(), rtol=1e-12)
 
 
-def test_unvalidated_nan_propagates():
+def test_unvalidated_nan_propagates(engine):
     p = np.array([0.5, np.nan])
     assert np.isnan(kl.kl_divergence(p, np.array([0.5, 0.5]), validate=False))
 
 
-def test_memory_stays_a_few_blocks_for_a_large_kl():
+def test_memory_stays_a_few_blocks_for_a_large_kl(engine):
     rng = np.random.default_rng(2)
     p, q = rows((10**7,), rng), rows((10**7,), rng)
     tracemalloc.start()
@@ -159,7 +160,7 @@ def test_short_lists_match_the_array_path(a, b, name):
 
 
 @pytest.mark.parametrize("name", ["kl", "js"])
-def test_mixed_batch_redoes_only_the_close_rows_and_all_rows_stay_exact(name):
+def test_mixed_batch_redoes_only_the_close_rows_and_all_rows_stay_exact(name, engine):
     # Far rows keep the short terms (their rounding is ~30 eps relative at most);
     # rows with D < EXACT_BELOW * sum P get the series. Both must match the generic
     # path, which takes the series for every near term, to ~1e-13.
@@ -176,3 +177,95 @@ def test_mixed_batch_redoes_only_the_close_rows_and_all_rows_stay_exact(name):
     assert (fast[[0, 2, 4]] > _fast.EXACT_BELOW).all()
     np.testing.assert_allclose(fast, generic(measure, p, q), rtol=1e-13)
     np.testing.assert_allclose(measure(p, q, validate=False), fast, rtol=0)
+
+
+# --- the Numba kernels (klkit[fast]) ----------------------------------------------------
+
+
+def test_large_arrays_take_the_kernels_unless_switched_off(monkeypatch):
+    from klkit import _numba
+
+    monkeypatch.delenv("KLKIT_NUMBA", raising=False)
+    assert _fast._accelerator() is _numba.kernel
+    rng = np.random.default_rng(7)
+    p, q = rows((4, _fast.NUMBA_MIN // 4), rng), rows((4, _fast.NUMBA_MIN // 4), rng)
+    assert _numba.kernel(_numba.KL, p, q) is not None
+    np.testing.assert_allclose(kl.kl_divergence(p, q), sp.rel_entr(p, q).sum(-1), rtol=1e-13)
+    monkeypatch.setenv("KLKIT_NUMBA", "0")
+    assert _fast._accelerator() is None
+
+
+def _ulps(values, references, dtype) -> float:
+    """Largest error of ``values`` in units of ``dtype``'s eps relative to mpmath's."""
+    eps = mpmath.mpf(float(np.finfo(dtype).eps))
+    return max(
+        float(abs(mpmath.mpf(float(v)) - r) / (abs(r) * eps))
+        for v, r in zip(values, references, strict=True)
+        if r != 0
+    )
+
+
+# Worst terms measured on these inputs: 8-19 ulp on either engine and dtype (numba:
+# r ~ 0.65, where x and r each carry the rounding of 1/p; ufuncs: |r - 1| ~ 0.1).
+TERM_ULPS = 24
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_each_kl_term_is_within_a_few_ulp_of_mpmath(dtype, engine):
+    # One outcome per row and no validation: each row is one term p (r - 1 - log r),
+    # r = q/p, over ratios near 1 (down to 1e-15), around the near/far boundaries
+    # (r ~ 0.7, 1.4) and far (e^-30 to e^30).
+    rng = np.random.default_rng(11)
+    tiny = 1e-15 if dtype == np.float64 else 1e-7
+    ratios = np.concatenate(
+        [
+            1 + rng.choice([-1, 1], 600) * 10.0 ** rng.uniform(np.log10(tiny), -1, 600),
+            rng.uniform(0.55, 1.6, 600),
+            np.exp(rng.uniform(-30, 30, 600)),
+        ]
+    )
+    p = rng.uniform(1e-3, 1, ratios.size).astype(dtype)
+    q = (p * ratios).astype(dtype)
+    with mpmath.workdps(40):
+        refs = [
+            mpmath.mpf(float(b)) / mpmath.mpf(float(a))
+            - 1
+            - mpmath.log(mpmath.mpf(float(b)) / mpmath.mpf(float(a)))
+            for a, b in zip(p, q, strict=True)
+        ]
+        refs = [mpmath.mpf(float(a)) * g for a, g in zip(p, refs, strict=True)]
+        terms = kl.kl_divergence(p[:, None], q[:, None], validate=False)
+        assert _ulps(terms, refs, dtype) <= TERM_ULPS
+
+
+probabilities = st.lists(st.floats(0, 1) | st.just(0.0), min_size=2, max_size=40)
+
+
+# The engine fixture holds for every example: nothing is reset between them.
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(probabilities, probabilities, st.sampled_from([np.float64, np.float32]))
+def test_both_engines_match_the_generic_path(engine, a, b, dtype):
+    n = min(len(a), len(b))
+    a, b = np.array(a[:n]), np.array(b[:n])
+    a[0] += 1e-3  # no all-zero row
+    b[-1] += 1e-3
+    p, q = (a / a.sum()).astype(dtype), (b / b.sum()).astype(dtype)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    for name, measure in [
+        ("entropy", kl.entropy),
+        ("cross_entropy", kl.cross_entropy),
+        ("kl", kl.kl_divergence),
+        ("js", kl.js_divergence),
+    ]:
+        args = (p,) if name == "entropy" else (p, q)
+        try:
+            expected = generic(measure, *args)
+        except kl.DistributionError:  # rounding put a row outside the tolerance
+            with pytest.raises(kl.DistributionError):
+                measure(*args)
+            continue
+        value = measure(*args)  # subnormal ratios etc. go generic: same answer
+        assert value >= 0, name
+        np.testing.assert_allclose(value, expected, rtol=rtol, atol=1e-300, err_msg=name)

@@ -10,7 +10,10 @@ blocks. Reductions are one-pass BLAS-style kernels (``block @ ones`` for row sum
 
 Threads over blocks were measured (2 cores, blocks of 32K-256K elements) and were
 1.1-2.5x *slower*: NumPy's short reductions hand the GIL back and forth between the
-threads at a cost above what the parallel divide and log save.
+threads at a cost above what the parallel divide and log save. With Numba installed
+(``klkit[fast]``), arrays of ``NUMBA_MIN`` elements or more go to the compiled,
+multi-core kernels of :mod:`klkit._numba` instead (set ``KLKIT_NUMBA=0`` to keep
+them here); their results pass the same checks as below.
 
 The formulas are those of :mod:`klkit._measures`: KL terms are
 ``p * (r - 1 - log r)`` with ``r = q/p`` (= p log(p/q) - p + q, never negative), and
@@ -25,14 +28,21 @@ float arrays with the outcomes on the last axis.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from klkit._validation import sum_tolerance
 
-__all__ = ["BLOCK", "EXACT_BELOW", "NEAR", "numpy_rows", "series", "small_lists"]
+__all__ = ["BLOCK", "EXACT_BELOW", "NEAR", "NUMBA_MIN", "numpy_rows", "series", "small_lists"]
+
+NUMBA_MIN = 1 << 14
+"""Arrays of at least this many elements use the Numba kernels when Numba is installed.
+
+Below it a call costs microseconds either way, and small calls never wait for
+Numba's import (~0.3 s) or its first compile (a few seconds, then cached on disk)."""
 
 BLOCK = 1 << 19
 """Bytes of each input per block: a block's inputs and scratch (~2.5 MB) stay in cache.
@@ -230,6 +240,8 @@ def numpy_rows(name: str, arrays: Sequence[Any], *, validate: bool) -> Any | Non
     k = first.shape[-1]
     rows = first.size // k
     flat = [a.reshape(rows, k) for a in arrays]
+    if first.size >= NUMBA_MIN and (kernel := _accelerator()) is not None:
+        return _compiled(kernel, name, flat, validate=validate, shape=first.shape[:-1])
     n = BLOCK // first.itemsize
     tasks, chunks = _tasks(rows, k, n)
     terms = np.empty((rows, chunks), first.dtype)
@@ -288,6 +300,43 @@ def numpy_rows(name: str, arrays: Sequence[Any], *, validate: bool) -> Any | Non
     if name == "js":  # JS <= log 2; rounding can pass it by an ulp for disjoint P, Q
         totals = np.minimum(totals, math.log(2))
     return np.maximum(totals, 0).reshape(first.shape[:-1])
+
+
+def _accelerator() -> Callable[..., Any] | None:
+    """:func:`klkit._numba.kernel` when Numba is installed and ``KLKIT_NUMBA`` is not 0."""
+    if os.environ.get("KLKIT_NUMBA") == "0":
+        return None
+    try:
+        from klkit import _numba  # noqa: PLC0415  (Numba is optional and slow to import)
+    except ImportError:
+        return None
+    return _numba.kernel
+
+
+_KINDS = {"entropy": 0, "cross_entropy": 1, "kl": 2, "js": 3}  # klkit._numba's kinds
+
+
+def _compiled(
+    kernel: Callable[..., Any],
+    name: str,
+    flat: Sequence[_Float],
+    *,
+    validate: bool,
+    shape: tuple[int, ...],
+) -> Any | None:
+    """:func:`numpy_rows` by the Numba kernel, with the same checks (None: go generic)."""
+    out = kernel(_KINDS[name], flat[0], flat[-1])
+    if out is None:  # a negative, NaN or infinite entry, or an odd KL ratio
+        return None
+    totals, sums = out
+    dtype, k = flat[0].dtype, flat[0].shape[1]
+    if validate:
+        tol = sum_tolerance(float(np.finfo(dtype).eps), k)
+        if not np.all(np.abs(sums[: len(flat)] - 1) <= tol):
+            return None
+    if name == "js":  # the kernel sums both halves; JS <= log 2 (rounding may pass it)
+        totals = np.minimum(totals / 2, math.log(2))
+    return np.maximum(totals, 0).astype(dtype).reshape(shape)
 
 
 def small_lists(name: str, lists: Sequence[Any]) -> float | None:
