@@ -16,6 +16,7 @@ asserts a time: CI runs it only so it never rots.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -29,6 +30,7 @@ import scipy.special as sp
 import scipy.stats as ss
 
 import klkit as kl
+from klkit import _fast
 
 
 def median_time(fn: Callable[[], Any], *, budget: float, min_runs: int = 5) -> float:
@@ -81,7 +83,36 @@ def pair(shape: tuple[int, ...], dtype: Any, seed: int = 0) -> tuple[np.ndarray,
     )
 
 
+def ufuncs_only(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """``fn`` on the ufunc engine: KLKIT_NUMBA=0, as a user without klkit[fast] runs it."""
+
+    def run() -> Any:
+        saved = os.environ.get("KLKIT_NUMBA")
+        os.environ["KLKIT_NUMBA"] = "0"
+        try:
+            return fn()
+        finally:
+            if saved is None:
+                del os.environ["KLKIT_NUMBA"]
+            else:
+                os.environ["KLKIT_NUMBA"] = saved
+
+    return run
+
+
+def engine() -> str:
+    """Which engine klkit's NumPy fast path uses for large arrays here."""
+    if os.environ.get("KLKIT_NUMBA") == "0":
+        return "NumPy ufuncs (KLKIT_NUMBA=0)"
+    try:
+        import numba
+    except ImportError:
+        return "NumPy ufuncs (Numba not installed: pip install klkit[fast])"
+    return f"Numba {numba.__version__} kernels on {numba.config.NUMBA_NUM_THREADS} threads"
+
+
 def numpy_section(shapes: list[tuple[int, ...]], budget: float) -> None:
+    print(f"\nklkit's engine for NumPy arrays of {_fast.NUMBA_MIN}+ elements: {engine()}")
     for dtype in (np.float64, np.float32):
         rows = []
         for shape in shapes:
@@ -94,6 +125,7 @@ def numpy_section(shapes: list[tuple[int, ...]], budget: float) -> None:
                 "scipy": median_time(lambda: ss.entropy(p, q, axis=-1), budget=budget),
                 "rel_entr": median_time(lambda: sp.rel_entr(p, q).sum(-1), budget=budget),
                 "kl": median_time(lambda: kl.kl_divergence(p, q), budget=budget),
+                "kl_uf": median_time(ufuncs_only(lambda: kl.kl_divergence(p, q)), budget=budget),
                 "kl_nv": median_time(lambda: kl.kl_divergence(p, q, validate=False), budget=budget),
                 "H": median_time(lambda: kl.entropy(p), budget=budget),
                 "CE": median_time(lambda: kl.cross_entropy(p, q), budget=budget),
@@ -114,6 +146,7 @@ def numpy_section(shapes: list[tuple[int, ...]], budget: float) -> None:
                     f"{t['H'] / naive_h:.2f}x",
                     f"{t['CE'] / naive_ce:.2f}x",
                     f"{t['JS'] / t['kl']:.2f}x",
+                    f"{t['kl_uf'] / t['naive']:.2f}x",
                 ]
             )
         table(
@@ -130,6 +163,7 @@ def numpy_section(shapes: list[tuple[int, ...]], budget: float) -> None:
                 "entropy /naive",
                 "CE /naive",
                 "JS /KL",
+                "ufuncs KL /naive",
             ],
             rows,
         )
@@ -186,6 +220,7 @@ _TORCH_PEAK_CHILD = r"""
 import torch
 import torch.nn.functional as F
 import klkit as kl
+from klkit import _fast
 n, c = int(sys.argv[1]), int(sys.argv[2])
 torch.manual_seed(0)
 for rows in (2, n):  # a tiny warm-up call first: one-time setup is not the call's cost
