@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
+import multiprocessing
+import os
 import tracemalloc
 
 import array_api_strict as xps
@@ -269,3 +272,40 @@ def test_both_engines_match_the_generic_path(engine, a, b, dtype):
         value = measure(*args)  # subnormal ratios etc. go generic: same answer
         assert value >= 0, name
         np.testing.assert_allclose(value, expected, rtol=rtol, atol=1e-300, err_msg=name)
+
+
+def _threaded_pair() -> tuple[np.ndarray, np.ndarray]:
+    from klkit import _numba
+
+    rng = np.random.default_rng(13)
+    shape = (64, _numba.THREADED_MIN // 32)  # 2x THREADED_MIN: split over threads
+    return rows(shape, rng), rows(shape, rng)
+
+
+def _first_row_kl(p: np.ndarray, q: np.ndarray) -> float:
+    return float(kl.kl_divergence(p, q)[0])
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() is POSIX-only")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")  # 3.12+
+def test_a_forked_child_can_use_the_kernels_after_its_parent(monkeypatch):
+    # Numba's OpenMP layer aborted forked children ("fork() called from a process
+    # already using GNU OpenMP"); klkit's own threads must not.
+    monkeypatch.delenv("KLKIT_NUMBA", raising=False)
+    p, q = _threaded_pair()
+    expected = sp.rel_entr(p[0], q[0]).sum()
+    assert _first_row_kl(p, q) == pytest.approx(expected, rel=1e-13)
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        results = pool.starmap_async(_first_row_kl, [(p, q)] * 2).get(timeout=120)
+    assert results == [pytest.approx(expected, rel=1e-13)] * 2
+
+
+def test_threads_may_call_the_kernels_at_once(monkeypatch):
+    # As Dask's threaded scheduler does with chunks.
+    monkeypatch.delenv("KLKIT_NUMBA", raising=False)
+    p, q = _threaded_pair()
+    expected = sp.rel_entr(p, q).sum(-1)
+    with concurrent.futures.ThreadPoolExecutor(4) as executor:
+        results = list(executor.map(lambda _: kl.kl_divergence(p, q), range(8)))
+    for result in results:
+        np.testing.assert_allclose(result, expected, rtol=1e-13)

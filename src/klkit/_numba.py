@@ -3,7 +3,8 @@
 Speed reason (issue 4): NumPy's float64 divide plus log alone cost more than twice
 the memory floor, and threads over NumPy ufuncs lose to the GIL. These kernels make
 one pass over the data, fusing the checks (entries finite and >= 0, row sums) with the
-measure, vectorised (SIMD) and split over cores with ``prange``. Imported only by
+measure, vectorised (SIMD) and split over cores by Python threads (the kernels
+release the GIL). Imported only by
 :mod:`klkit._fast`, only when Numba is installed; compiled on first use and cached.
 
 The logarithm is written out (fdlibm's ``log`` and ``logf``: ``log x = e log 2 +
@@ -22,11 +23,14 @@ or infinite, and KL ratios ``q/p`` that are subnormal or overflow.
 
 from __future__ import annotations
 
+import itertools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, prange, types
+from numba import njit, types
 from numba.extending import intrinsic
 
 __all__ = ["CROSS_ENTROPY", "ENTROPY", "JS", "KL", "kernel"]
@@ -239,12 +243,26 @@ def _js_part(a: Any, b: Any, c: Any) -> tuple[float, float, float, int]:
     return acc, sa, sb, bad
 
 
-@njit(parallel=True, nogil=True, cache=True)
-def _tasks(kind: int, a: Any, b: Any, chunk: int, c: Any, terms: Any, sums: Any, bad: Any) -> None:
-    """Fill per-(row, chunk) partial nats, row sums and counts of flagged entries."""
-    rows, k = a.shape
+@njit(nogil=True, cache=True)
+def _tasks(
+    kind: int,
+    a: Any,
+    b: Any,
+    chunk: int,
+    c: Any,
+    terms: Any,
+    sums: Any,
+    bad: Any,
+    first: int,
+    stop: int,
+) -> None:
+    """Fill per-(row, chunk) partial nats, row sums and counts of flagged entries.
+
+    Tasks ``first`` to ``stop`` of ``rows * chunks``; the caller's threads split them.
+    """
+    k = a.shape[1]
     chunks = terms.shape[1]
-    for t in prange(rows * chunks):
+    for t in range(first, stop):
         i = t // chunks
         part = t - i * chunks
         j0 = part * chunk
@@ -267,7 +285,41 @@ def _tasks(kind: int, a: Any, b: Any, chunk: int, c: Any, terms: Any, sums: Any,
 CHUNK = 1 << 14
 """Elements of a row per task: long rows are split so that every core gets work."""
 
+THREADED_MIN = 1 << 17
+"""Calls on fewer elements run on the calling thread alone (a thread hand-off costs
+tens of microseconds)."""
+
 _CONSTANTS = {np.dtype(t): _constants(t) for t in (np.float32, np.float64)}
+
+
+class _Pool:
+    """Python threads for the kernels (which release the GIL), one per usable core.
+
+    Not Numba's ``parallel=True``: its OpenMP layer aborts a process that forks after
+    using it (multiprocessing, data-loader workers) and its fallback layer aborts when
+    two threads launch kernels at once (Dask's threaded scheduler). Plain threads are
+    safe in both cases; a forked child starts a new pool.
+    """
+
+    def __init__(self) -> None:
+        self.executor: ThreadPoolExecutor | None = None
+        self.workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self.forget)
+
+    def forget(self) -> None:
+        self.executor = None  # the parent's threads do not exist in a forked child
+
+    def map(self, fn: Any, ranges: list[tuple[int, int]]) -> None:
+        if self.executor is None:
+            self.executor = ThreadPoolExecutor(self.workers - 1, thread_name_prefix="klkit")
+        futures = [self.executor.submit(fn, *r) for r in ranges[1:]]
+        fn(*ranges[0])  # the calling thread takes a share too
+        for future in futures:
+            future.result()
+
+
+_POOL = _Pool()
 
 
 def kernel(kind: int, a: Any, b: Any) -> tuple[Any, Any] | None:
@@ -281,7 +333,17 @@ def kernel(kind: int, a: Any, b: Any) -> tuple[Any, Any] | None:
     terms = np.empty((rows, chunks))
     sums = np.empty((2, rows, chunks))
     bad = np.empty(rows * chunks, np.int64)
-    _tasks(kind, a, b, CHUNK, _CONSTANTS[a.dtype], terms, sums, bad)
+    tasks = rows * chunks
+    parts = min(_POOL.workers, tasks) if a.size >= THREADED_MIN else 1
+    bounds = [tasks * i // parts for i in range(parts + 1)]
+
+    def run(first: int, stop: int) -> None:
+        _tasks(kind, a, b, CHUNK, _CONSTANTS[a.dtype], terms, sums, bad, first, stop)
+
+    if parts == 1:
+        run(0, tasks)
+    else:
+        _POOL.map(run, list(itertools.pairwise(bounds)))
     if bad.any():
         return None
     return terms.sum(axis=1), sums.sum(axis=2)
