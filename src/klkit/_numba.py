@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
@@ -205,8 +206,10 @@ def _kl_part(a: Any, b: Any, c: Any) -> tuple[float, float, float, int]:
         sb += q
         inv = c.one / p
         r = q * inv
-        # a subnormal or overflowing ratio (1/p may overflow too): generic path
-        odd = (p > 0) & (q > 0) & ~((r >= c.normal) & (r < c.inf))
+        # generic path: a subnormal or overflowing ratio, or 1/p subnormal (p near
+        # the float max: its lost bits would make x and r disagree) or overflowing
+        odd = (p > 0) & ~((inv >= c.normal) & (inv < c.inf))
+        odd |= (p > 0) & (q > 0) & ~((r >= c.normal) & (r < c.inf))
         bad += _bad(p, c) + _bad(q, c) + (1 if odd else 0)
         g = _kl_g((q - p) * inv, r, c) if q > 0 else c.inf
         acc += p * g if p > 0 else q  # p = 0: the term's limit, q
@@ -235,7 +238,9 @@ def _js_part(a: Any, b: Any, c: Any) -> tuple[float, float, float, int]:
         iq = c.one / q
         rp = m * ip
         rq = m * iq
-        odd = ((p > 0) & ~(rp < c.inf)) | ((q > 0) & ~(rq < c.inf))
+        odd = ((p > 0) & ~((ip >= c.normal) & (rp < c.inf))) | (
+            (q > 0) & ~((iq >= c.normal) & (rq < c.inf))
+        )  # 1/p subnormal (p near the float max) or a ratio overflowing: generic path
         bad += _bad(p, c) + _bad(q, c) + (1 if odd else 0)
         left = p * _kl_g(half * ip, rp, c) if p > 0 else m
         right = q * _kl_g(-half * iq, rq, c) if q > 0 else m
@@ -303,6 +308,7 @@ class _Pool:
 
     def __init__(self) -> None:
         self.executor: ThreadPoolExecutor | None = None
+        self.lock = threading.Lock()
         self.workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self.forget)
@@ -311,8 +317,9 @@ class _Pool:
         self.executor = None  # the parent's threads do not exist in a forked child
 
     def map(self, fn: Any, ranges: list[tuple[int, int]]) -> None:
-        if self.executor is None:
-            self.executor = ThreadPoolExecutor(self.workers - 1, thread_name_prefix="klkit")
+        with self.lock:  # two first callers at once must not make two pools
+            if self.executor is None:
+                self.executor = ThreadPoolExecutor(self.workers - 1, thread_name_prefix="klkit")
         futures = [self.executor.submit(fn, *r) for r in ranges[1:]]
         fn(*ranges[0])  # the calling thread takes a share too
         for future in futures:
