@@ -160,6 +160,8 @@ def _bad(x: Any, c: Any) -> int:
 
 
 # Reassociation lets the sums vectorise; NumPy's error model: 1/0 is inf, no check.
+# One loop per measure on purpose: a shared loop taking the term as a function
+# argument measured ~10% slower, and one branching on the measure 4x slower.
 _part = njit(fastmath={"reassoc"}, error_model="numpy", cache=True)
 
 
