@@ -102,13 +102,13 @@ def ufuncs_only(fn: Callable[[], Any]) -> Callable[[], Any]:
 
 def engine() -> str:
     """Which engine klkit's NumPy fast path uses for large arrays here."""
-    if os.environ.get("KLKIT_NUMBA") == "0":
-        return "NumPy ufuncs (KLKIT_NUMBA=0)"
-    try:
-        import numba
-    except ImportError:
-        return "NumPy ufuncs (Numba not installed: pip install klkit[fast])"
-    return f"Numba {numba.__version__} kernels on {numba.config.NUMBA_NUM_THREADS} threads"
+    if _fast._accelerator() is None:
+        return "NumPy ufuncs (KLKIT_NUMBA=0, or Numba not installed: pip install klkit[fast])"
+    import numba
+
+    from klkit import _numba
+
+    return f"Numba {numba.__version__} kernels on {_numba._POOL.workers} threads"
 
 
 def numpy_section(shapes: list[tuple[int, ...]], budget: float) -> None:

@@ -241,7 +241,11 @@ def numpy_rows(name: str, arrays: Sequence[Any], *, validate: bool) -> Any | Non
     rows = first.size // k
     flat = [a.reshape(rows, k) for a in arrays]
     if first.size >= NUMBA_MIN and (kernel := _accelerator()) is not None:
-        return _compiled(kernel, name, flat, validate=validate, shape=first.shape[:-1])
+        out = kernel(name, *flat)
+        if out is None:  # a negative, NaN or infinite entry, or an odd ratio
+            return None
+        totals, sums = out
+        return _checked(name, totals, sums if validate else None, like=first)
     n = BLOCK // first.itemsize
     tasks, chunks = _tasks(rows, k, n)
     terms = np.empty((rows, chunks), first.dtype)
@@ -292,14 +296,23 @@ def numpy_rows(name: str, arrays: Sequence[Any], *, validate: bool) -> Any | Non
             if not work(again, exact=True):
                 return None
             totals = terms.sum(axis=1)
-    if validate:
-        tol = sum_tolerance(float(np.finfo(first.dtype).eps), k)
-        row_sums = sums.sum(axis=2)
+    row_sums = sums.sum(axis=2) if validate else None
+    return _checked(name, totals, row_sums, like=first)
+
+
+def _checked(name: str, totals: Any, row_sums: Any | None, *, like: _Float) -> Any | None:
+    """Per-row nats shaped as ``like`` without its last axis; None if a row sum fails.
+
+    ``row_sums``: one row per input, checked against the tolerance of ``like``'s dtype
+    and number of outcomes (None: not validated).
+    """
+    if row_sums is not None:
+        tol = sum_tolerance(float(np.finfo(like.dtype).eps), like.shape[-1])
         if not np.all(np.abs(row_sums - 1) <= tol):  # NaN and inf fail too
             return None
     if name == "js":  # JS <= log 2; rounding can pass it by an ulp for disjoint P, Q
         totals = np.minimum(totals, math.log(2))
-    return np.maximum(totals, 0).reshape(first.shape[:-1])
+    return np.maximum(totals, 0).astype(like.dtype, copy=False).reshape(like.shape[:-1])
 
 
 def _accelerator() -> Callable[..., Any] | None:
@@ -311,32 +324,6 @@ def _accelerator() -> Callable[..., Any] | None:
     except ImportError:
         return None
     return _numba.kernel
-
-
-_KINDS = {"entropy": 0, "cross_entropy": 1, "kl": 2, "js": 3}  # klkit._numba's kinds
-
-
-def _compiled(
-    kernel: Callable[..., Any],
-    name: str,
-    flat: Sequence[_Float],
-    *,
-    validate: bool,
-    shape: tuple[int, ...],
-) -> Any | None:
-    """:func:`numpy_rows` by the Numba kernel, with the same checks (None: go generic)."""
-    out = kernel(_KINDS[name], flat[0], flat[-1])
-    if out is None:  # a negative, NaN or infinite entry, or an odd KL ratio
-        return None
-    totals, sums = out
-    dtype, k = flat[0].dtype, flat[0].shape[1]
-    if validate:
-        tol = sum_tolerance(float(np.finfo(dtype).eps), k)
-        if not np.all(np.abs(sums[: len(flat)] - 1) <= tol):
-            return None
-    if name == "js":  # the kernel sums both halves; JS <= log 2 (rounding may pass it)
-        totals = np.minimum(totals / 2, math.log(2))
-    return np.maximum(totals, 0).astype(dtype).reshape(shape)
 
 
 def small_lists(name: str, lists: Sequence[Any]) -> float | None:
