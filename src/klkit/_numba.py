@@ -13,8 +13,9 @@ log1p(f)``, ``log1p(f) = f - g0(f)``, ``g0`` a minimax polynomial in
 that does not vectorise. Its ``g0(f) = f - log1p(f)`` is the KL term's
 ``r - 1 - log r`` near ``r = 1`` without cancellation, so nearly equal rows need no
 second pass: every KL and JS term ``p (r - 1 - log r)`` is within ~16 ulp of exact
-(tested against mpmath) and never negative. Float32 data is computed in float32 (4
-lanes per AVX2 vector: the float64 sums set the width); every sum is float64.
+(tested against mpmath) and never negative. Float32 data is computed in float32, 8
+lanes per AVX2 vector: sums run in the data's type over blocks of 256 terms, then
+in float64.
 
 Anything the kernels do not compute exactly is flagged and the caller takes the
 generic path, which computes it or raises the precise error: entries negative, NaN
