@@ -349,9 +349,9 @@ def test_entries_near_the_float_max_go_generic(dtype, engine):
 @pytest.mark.parametrize("k", [1_000_003, 3_000_017])
 def test_float32_sums_over_a_million_outcomes_keep_float32_precision(k, engine):
     # A uniform row sums one rounded term k times, so every rounding of the running
-    # sum leans the same way: float32 partial sums of 16K terms were off by 3e-6 and
-    # 8e-6 (Numba kernels before their 256-term blocks). Reference: mpmath on the
-    # float32 value of 1/k.
+    # sum leans the same way: the ufunc engine's float32 dots over 131072-element
+    # blocks were off by 1e-5, and Numba kernels with float32 subtotals of 16K terms
+    # (instead of 256) by 3e-6 and 8e-6. Reference: mpmath on the float32 of 1/k.
     p = np.full((1, k), 1 / k, np.float32)
     term = mpmath.mpf(float(p[0, 0]))
     expected = float(-k * term * mpmath.log(term))

@@ -5,8 +5,9 @@ whole array, so a KL of two 10^7-element arrays makes a dozen full-size temporar
 and runs ~25x slower than ``(p * np.log(p / q)).sum(-1)``. Here each block of
 ``BLOCK`` bytes of each input is checked (minimum and row sums) and reduced while it
 sits in cache, with scratch buffers reused from block to block, so extra memory is a few
-blocks. Reductions are one-pass BLAS-style kernels (``block @ ones`` for row sums,
-``np.vecdot`` for sums of products), 2-4x faster than ``np.add.reduce`` of a product.
+blocks. Float64 reductions are one-pass BLAS-style kernels (``block @ ones`` for row
+sums, ``np.vecdot`` for sums of products), 2-4x faster than ``np.add.reduce`` of a
+product; float32 sums of terms are pairwise (see :func:`_rowdot`).
 
 Threads over blocks were measured (2 cores, blocks of 32K-256K elements) and were
 1.1-2.5x *slower*: NumPy's short reductions hand the GIL back and forth between the
@@ -104,16 +105,16 @@ _NORMAL = {np.dtype(np.float32): 1.2e-38, np.dtype(np.float64): 2.3e-308}
 def _rowdot(a: _Float, b: _Float) -> Any:
     """Row-wise dot products of two 2-D blocks; ``b`` is scratch and may be overwritten.
 
-    Float64: ``np.vecdot`` (~0.1 ns per element for long rows, no product array) or,
-    for rows of a few dozen outcomes where vecdot's per-row call costs, ``einsum``.
+    Rows of a few dozen outcomes, where vecdot's per-row call costs: ``einsum``.
+    Float64: ``np.vecdot`` (~0.1 ns per element for long rows, no product array).
     Float32: the products, then NumPy's pairwise row sums. A float32 dot keeps a
     few running sums over the whole block (131072 elements), which were off by 1e-5
     on a uniform row of 3 million outcomes.
     """
-    if a.dtype == np.float32:
-        return _sum_rows(np.multiply(a, b, out=b))
     if a.shape[1] < 32:
         return np.einsum("ij,ij->i", a, b)
+    if a.dtype == np.float32:
+        return _sum_rows(np.multiply(a, b, out=b))
     return np.vecdot(a, b)
 
 
@@ -259,7 +260,9 @@ def numpy_rows(name: str, arrays: Sequence[Any], *, validate: bool) -> Any | Non
     n = BLOCK // first.itemsize
     tasks, chunks = _tasks(rows, k, n)
     terms = np.empty((rows, chunks), first.dtype)
-    # Row sums in float64 (each block's sum is exact to a few ulp of its dtype).
+    # Row sums in float64 from each block's dot with ones: float32 block sums may be
+    # off by ~1e-5 relative on long rows, far inside the float32 sum tolerance (3.5e-4
+    # or more); they feed only that check and the EXACT_BELOW threshold.
     sums = np.zeros((len(arrays), rows, chunks))
     # KL and JS first take the short terms everywhere, then redo with the series the
     # rows where the short terms' rounding could show (see EXACT_BELOW).
