@@ -220,7 +220,6 @@ _TORCH_PEAK_CHILD = r"""
 import torch
 import torch.nn.functional as F
 import klkit as kl
-from klkit import _fast
 n, c = int(sys.argv[1]), int(sys.argv[2])
 torch.manual_seed(0)
 for rows in (2, n):  # a tiny warm-up call first: one-time setup is not the call's cost

@@ -153,9 +153,8 @@ def _kl_g(
     Without ``careful`` a p = 0 makes its row NaN (the caller retries); with it the
     term is q (its limit). ``exact`` recomputes the terms with ``|r - 1| < NEAR`` by
     the series; ``tiny``: some ratio may underflow (then None). ``half``: the terms
-    of KL(p || q/2)
-    (JS passes q = p + q: halving the ratio q/p >= 1 is exact, halving a subnormal
-    sum is not).
+    of KL(p || q/2) (JS passes q = p + q: halving the ratio q/p >= 1 is exact,
+    halving a subnormal sum is not).
     """
     g, log = _view(s.a, p), _view(s.b, p)
     np.divide(q, p, out=g)
