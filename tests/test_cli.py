@@ -680,6 +680,8 @@ def test_samples_may_be_text_labels(tmp_path):
     fp, fq = np.array([3, 2, 4]) / 9, np.array([3, 2, 2]) / 7  # a, b, c, each plus 1
     assert both["value"] == pytest.approx(float(np.sum(fp * np.log(fp / fq))), rel=1e-12)
     assert "name the column of labels" in fails("entropy", "--samples", str(table))
+    piped = as_json("entropy", "--samples", "-", stdin="c\na\nb\na\nc\nc\n")
+    assert piped["value"] == pytest.approx(data["value"], rel=1e-12)
 
 
 def test_labels_or_continuous_is_decided_for_both_samples(tmp_path):

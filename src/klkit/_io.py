@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -318,7 +318,13 @@ def _read_text(path: Path, *, name: str) -> str:
         raise InputError(msg) from None
 
 
-def read_argument(arg: str, *, name: str, stdin: TextIO) -> Table:
+class Readable(Protocol):
+    """What ``-`` reads from: ``sys.stdin``, or anything with its ``read()``."""
+
+    def read(self) -> str: ...
+
+
+def read_argument(arg: str, *, name: str, stdin: Readable) -> Table:
     """Read one command-line argument: inline numbers, a file, or ``-`` for stdin.
 
     Parameters

@@ -275,12 +275,24 @@ def _parse_base(text: str) -> float | None:
     return value
 
 
+class _Stdin:
+    """Standard input that keeps what was read: samples re-read it as labels."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def read(self) -> str:
+        self.text = sys.stdin.read()
+        return self.text
+
+
 class _Reader:
     """Read positional arguments; only one of them may be standard input."""
 
     def __init__(self, ctx: typer.Context) -> None:
         self.ctx = ctx
         self.stdin_taken_by: str | None = None
+        self.stdin = _Stdin()
 
     def __call__(self, arg: str, name: str) -> Table:
         unknown = _unknown_option(arg, self.ctx)
@@ -294,7 +306,7 @@ class _Reader:
                 )
                 raise _UserError(msg)
             self.stdin_taken_by = name
-        return read_argument(arg, name=name, stdin=sys.stdin)
+        return read_argument(arg, name=name, stdin=self.stdin)
 
 
 def _logit_names(*, normalize: bool, logits: bool, q_logits: bool = False) -> frozenset[str]:
@@ -514,7 +526,7 @@ def _read_samples(read: _Reader, arg: str, name: str) -> Any:
             raise
     file, column = arg.rpartition(":")[0], arg.rpartition(":")[2]
     if arg == "-":
-        text = sys.stdin.read()
+        text = read.stdin.text  # consumed by the attempt as numbers above
     elif os.path.exists(arg) and not arg.lower().endswith(".csv"):
         text = Path(arg).read_text(encoding="utf-8-sig")
     elif file.lower().endswith(".csv") and os.path.exists(file):
