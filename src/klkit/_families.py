@@ -676,9 +676,9 @@ def _bernoulli_logs(a: dict[str, Array], xp: Namespace) -> Array:
         zero = xp.zeros_like(z)
         return xp.stack([-xp.logaddexp(zero, z), -xp.logaddexp(zero, -z)], axis=-1)
     p = a["probs"]
-    pos, below = p > 0, p < 1
+    pos = p > 0
     log_p = xp.where(pos, xp.log(xp.where(pos, p, 1.0)), -xp.inf)
-    log_1mp = xp.where(below, xp.log1p(-xp.where(below, p, 0.0)), -xp.inf)
+    log_1mp = _log1m(p, xp)
     return xp.stack([log_1mp, log_p], axis=-1)
 
 
@@ -780,11 +780,16 @@ def _entropy_geometric(a: dict[str, Array], xp: Namespace) -> Array:
     return _bernoulli_entropy_terms(p, xp) / p
 
 
+def _log1m(p: Array, xp: Namespace) -> Array:
+    """``log(1 - p)`` for ``p`` in [0, 1]: -inf at ``p = 1`` with no NaN gradient."""
+    below = p < 1
+    return xp.where(below, xp.log1p(-xp.where(below, p, 0.0)), -xp.inf)
+
+
 def _binomial_log_pmf(k: Array, n: Array, p: Array, xp: Namespace) -> Array:
     """``log C(n, k) + k log p + (n - k) log(1 - p)`` for ``0 <= k <= n`` (else unused)."""
     rest = xp.where(k <= n, n - k, 0.0)
-    below = p < 1
-    log_1mp = xp.where(below, xp.log1p(-xp.where(below, p, 0.0)), -xp.inf)
+    log_1mp = _log1m(p, xp)
     tail = rest * xp.where(rest == 0, 0.0, log_1mp)  # 0 log 0 = 0; else -inf at p = 1
     return (
         _special.lgamma(n + 1.0, xp)
@@ -1008,8 +1013,7 @@ def _log_pmf(d: Family | type, a: dict[str, Array], k: Array, xp: Namespace) -> 
         out = _poisson_log_pmf(j, a["rate"][..., None], xp)
     elif kind is Geometric:
         p = a["probs"][..., None]
-        below = p < 1
-        log_1mp = xp.where(below, xp.log1p(-xp.where(below, p, 0.0)), -xp.inf)
+        log_1mp = _log1m(p, xp)
         out = xp.log(p) + xp.where(j == 0, 0.0, j * log_1mp)
     else:
         out = _binomial_log_pmf(j, a["total_count"][..., None], a["probs"][..., None], xp)

@@ -183,9 +183,7 @@ def _dist(family: fam.Family | None, frozen: Any) -> _Dist:
 
 def _samples(x: Any, name: str) -> _Samples:
     try:
-        library = type(x).__module__.split(".")[0]
-        array_like = hasattr(x, "__array_namespace__") or library in ("torch", "jax", "jaxlib")
-        arr = _compat.to_numpy(x) if array_like else np.asarray(x)
+        arr = _compat.to_numpy(x) if fam._is_array(x) else np.asarray(x)
     except (TypeError, ValueError) as exc:
         msg = f"`{name}` must be samples (an array of shape (n,) or (n, d)) or a distribution."
         raise TypeError(msg) from exc
