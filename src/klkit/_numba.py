@@ -14,8 +14,8 @@ that does not vectorise. Its ``g0(f) = f - log1p(f)`` is the KL term's
 ``r - 1 - log r`` near ``r = 1`` without cancellation, so nearly equal rows need no
 second pass: every KL and JS term ``p (r - 1 - log r)`` is within ~16 ulp of exact
 (tested against mpmath) and never negative. Float32 data is computed in float32, 8
-lanes per AVX2 vector: sums run in the data's type over blocks of 256 terms, then
-in float64.
+lanes per AVX2 vector or 16 per AVX-512 vector (:func:`_wide`): sums run in the
+data's type over blocks of 256 terms, then in float64.
 
 Anything the kernels do not compute exactly is flagged and the caller takes the
 generic path, which computes it or raises the precise error: entries negative, NaN
@@ -110,6 +110,27 @@ def _split(typingctx: Any, x: Any) -> Any:
     return sig, codegen
 
 
+@intrinsic
+def _wide(typingctx: Any) -> Any:
+    """Let LLVM vectorise the calling function 512 bits wide where the CPU has AVX-512.
+
+    LLVM's x86 tuning prefers 256-bit vectors on AVX-512 CPUs (older ones slowed their
+    clock for 512-bit work); the function attribute ``prefer-vector-width`` overrides it
+    for these kernels alone. Measured: float64 KL over 10^7 elements 16.5 -> 11.5 ms,
+    float32 6.9 -> 5.1 ms. A no-op on CPUs without AVX-512. llvmlite checks attribute
+    names against a list without string attributes, so this adds the text to its set
+    directly; if llvmlite ever stores them otherwise, nothing is added.
+    """
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        attributes = builder.function.attributes
+        if isinstance(attributes, set):
+            set.add(attributes, '"prefer-vector-width"="512"')
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
+
 @njit(inline="always")
 def _g0(f: Any, c: Any) -> Any:
     """``f - log1p(f)`` for ``f`` in [sqrt(1/2) - 1, sqrt(2) - 1], no cancellation.
@@ -165,8 +186,8 @@ def _bad(x: Any, c: Any) -> Any:
 SUBTOTAL = 256
 """Terms summed in the data's own type before the running float64 sums take them.
 
-Float64 sums in the loop would make float32 kernels vectorise only 4 wide (the
-widest type sets the vector). A subtotal of 256 float32 terms (32 lanes of 8) is
+Float64 sums in the loop would make float32 kernels vectorise half as wide (the
+widest type sets the vector). A subtotal of 256 float32 terms (16 per lane of 16) is
 off by ~1e-8 relative on random rows; an adversarial row (one large term per
 subtotal, the rest each half an ulp of it) measured 7 ulp, as NumPy's float32
 pairwise sums and the generic path give there."""
@@ -186,6 +207,7 @@ def _subtotals(block: Any, a: Any, b: Any, c: Any) -> tuple[float, float, float,
     ``block(x, y, c)`` returns the measure, the sums of ``x`` and ``y`` and the count
     of flagged entries, in the data's type.
     """
+    _wide()
     acc = 0.0
     sa = 0.0
     sb = 0.0
