@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from klkit._fast import EXACT_BELOW, NEAR, series
+from klkit._fast import BLOCK, EXACT_BELOW, NEAR, series
 from klkit._validation import sum_tolerance
 
 __all__ = ["jax_kl_rows", "torch_bce_logits", "torch_ce_labels_logits", "torch_kl_rows"]
@@ -128,9 +128,14 @@ def torch_bce_logits(y: Any, z: Any, *, validate: bool) -> Any | None:
     which cancels in the tails (z = -30, y = 0 loses 4% in float64). Here
     ``log1p(exp(-|z|)) + z ([z > 0] - y)``: the linear part is ``(1 - y) z`` for z > 0
     and ``-y z`` otherwise, both >= 0 with ``1 - y`` rounded once, so nothing cancels.
-    Seven kernels and two allocations, about torch's own cost. y must be in [0, 1]; a
-    non-finite result (non-finite logits) goes to the generic path, which raises the
-    precise error; so do tensors needing a gradient.
+    y must be in [0, 1]; a non-finite result (non-finite logits) goes to the generic
+    path, which raises the precise error; so do tensors needing a gradient.
+
+    Seven kernels per block of :data:`~klkit._fast.BLOCK` bytes on CPU, so that each
+    works on data in cache and the scratch tensor is small (whole tensors, with a full
+    scratch tensor, measured 1.06-1.31x torch's time at (4096, 1000) float32; blocks
+    0.86-0.97x, and 0.57x against 0.86x at (256, 50257)). On other devices one block
+    is the whole tensor: a kernel launch per block would cost more than it saves.
     """
     torch = sys.modules["torch"]
     # max(z, 0) and min(z, 0) would both pass a gradient at z = 0 (1 - 2y, not
@@ -141,9 +146,17 @@ def torch_bce_logits(y: Any, z: Any, *, validate: bool) -> Any | None:
         lo, hi = torch.aminmax(y)
         if not bool((lo >= 0) & (hi <= 1)):  # NaN fails too
             return None
-    out = torch.abs(z).neg_().exp_().log1p_()
-    step = torch.gt(z, 0.0, out=torch.empty_like(z)).sub_(y)  # 1 - y or -y
-    out.addcmul_(z, step)
+    out = torch.empty(z.shape, dtype=z.dtype, device=z.device)
+    flat_z, flat_y, flat_out = z.reshape(-1), y.reshape(-1), out.view(-1)
+    n = flat_z.numel()
+    block = BLOCK // z.element_size() if z.device.type == "cpu" else max(n, 1)
+    scratch = torch.empty(min(block, n), dtype=z.dtype, device=z.device)
+    for start in range(0, n, block):
+        zb, yb, ob = (t[start : start + block] for t in (flat_z, flat_y, flat_out))
+        step = scratch[: zb.numel()]
+        torch.abs(zb, out=ob).neg_().exp_().log1p_()
+        torch.gt(zb, 0.0, out=step).sub_(yb)  # 1 - y or -y
+        ob.addcmul_(zb, step)
     if not bool(torch.isfinite(out.sum())):  # an inf/NaN logit (or a huge sum: generic)
         return None
     return out
