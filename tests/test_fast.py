@@ -205,17 +205,24 @@ def test_kernels_ask_llvm_for_512_bit_vectors(dtype):
 
     `_wide` adds it through llvmlite's attribute set; if that ever stops working the
     kernels stay right but lose 30% on AVX-512 CPUs, silently, so check the IR of a
-    fresh (uncached: the cache keeps no IR) compilation of the KL loop.
+    fresh (uncached: the cache keeps no IR) compilation of the KL loop, and on an
+    AVX-512 CPU that its machine code uses the 512-bit registers.
     """
+    import llvmlite.binding
     from numba import njit
 
     from klkit import _numba
 
     a = rows((1, 64), np.random.default_rng(0))[0].astype(dtype)
-    part = njit(_numba._kl_part.py_func)
+    options = _numba._kl_part.targetoptions  # the kernels' fastmath and error model
+    part = njit(**{k: v for k, v in options.items() if k not in ("cache", "nopython")})(
+        _numba._kl_part.py_func
+    )
     part(a, a[::-1].copy(), _numba._CONSTANTS[a.dtype])
     ir = "".join(part.inspect_llvm().values())
     assert '"prefer-vector-width"="512"' in ir
+    if "+avx512f" in llvmlite.binding.get_host_cpu_features().flatten():
+        assert "zmm" in "".join(part.inspect_asm().values())  # and the loop uses it
 
 
 def _ulps(values, references, dtype) -> float:

@@ -203,24 +203,34 @@ def test_bce_logits_matches_torch_on_random_batches_and_checks_its_input():
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("transposed", [False, True])
 def test_bce_logits_over_many_blocks_matches_a_float64_reference(dtype, transposed):
-    """Several CPU blocks with a ragged last one, contiguous or not, and bad entries
-    in the last block still sent to the generic path's errors."""
+    """Contiguous CPU tensors run in blocks (here 7.5 of float32, 15 of float64, the
+    last one ragged); transposed ones in one piece, keeping their layout as torch
+    does. Logits reach +-200: results underflow to subnormals and zero in float32.
+    Bad entries in the last block still go to the generic path's errors."""
     from klkit._fast import BLOCK
 
     gen = torch.Generator().manual_seed(5)
-    shape = (5, 3 * BLOCK // 8 + 77)  # 7.5 blocks of float32, 15 of float64
+    shape = (5, 3 * BLOCK // 8 + 77)
     z = (40 * torch.randn(shape, generator=gen)).to(dtype)
     y = torch.rand(shape, generator=gen).to(dtype)
     y[0, :100] = torch.tensor([0.0, 1.0]).repeat(50).to(dtype)
+    z[0, :100] = torch.linspace(-200, 200, 100).to(dtype)  # y = 0, 1 in the far tails
     if transposed:
         z, y = z.T, y.T
     assert _native.torch_bce_logits(y, z, validate=True) is not None
     got = kl.binary_cross_entropy(y, kl.Logits(z))
     assert got.shape == z.shape
+    assert got.stride() == z.stride()
     assert got.dtype == dtype
     zn, yn = z.double().numpy(), y.double().numpy()
     ref = yn * np.logaddexp(0.0, -zn) + (1 - yn) * np.logaddexp(0.0, zn)  # both >= 0
-    np.testing.assert_allclose(got.double().numpy(), ref, rtol=4 * torch.finfo(dtype).eps)
+    info = torch.finfo(dtype)
+    np.testing.assert_allclose(
+        got.numpy(),
+        ref.astype(got.numpy().dtype),  # rounded to the dtype, subnormals included
+        rtol=4 * info.eps,
+        atol=2 * info.smallest_normal * info.eps,  # two of the smallest subnormals
+    )
     z_bad, y_bad = z.clone(), y.clone()  # clone keeps the transposed strides
     z_bad[-1, -1], y_bad[-1, -1] = -math.inf, 1.5  # the last entry of the last block
     with pytest.raises(kl.DistributionError, match="non-finite"):
