@@ -134,7 +134,7 @@ def torch_bce_logits(y: Any, z: Any, *, validate: bool) -> Any | None:
     Seven kernels per block of :data:`~klkit._fast.BLOCK` bytes for contiguous CPU
     tensors, so that each works on data in cache and the scratch tensor is small
     (whole tensors, with a full scratch tensor, measured 1.06-1.31x torch's time at
-    (4096, 1000) float32; blocks 0.67-0.95x in the benchmark, and 0.42-0.58x at
+    (4096, 1000) float32; blocks 0.67-0.99x in the benchmark, and 0.42-0.58x at
     (256, 50257)). Other layouts keep theirs (as torch's own function does) and other
     devices avoid a launch per block: one block, the whole tensors.
     """
