@@ -114,13 +114,14 @@ def engine() -> str:
 def numpy_section(shapes: list[tuple[int, ...]], budget: float) -> None:
     print(f"\nklkit's engine for NumPy arrays of {_fast.NUMBA_MIN}+ elements: {engine()}")
     for dtype in (np.float64, np.float32):
-        rows = []
+        rows, rows_h_ce = [], []
         for shape in shapes:
             p, q = pair(shape, dtype)
             t = {
                 "floor": median_time(
                     lambda: np.add.reduce(p, -1) + np.add.reduce(q, -1), budget=budget
                 ),
+                "floor_p": median_time(lambda: np.add.reduce(p, -1), budget=budget),
                 "naive": median_time(lambda: (p * np.log(p / q)).sum(-1), budget=budget),
                 "scipy": median_time(lambda: ss.entropy(p, q, axis=-1), budget=budget),
                 "rel_entr": median_time(lambda: sp.rel_entr(p, q).sum(-1), budget=budget),
@@ -128,11 +129,13 @@ def numpy_section(shapes: list[tuple[int, ...]], budget: float) -> None:
                 "kl_uf": median_time(ufuncs_only(lambda: kl.kl_divergence(p, q)), budget=budget),
                 "kl_nv": median_time(lambda: kl.kl_divergence(p, q, validate=False), budget=budget),
                 "H": median_time(lambda: kl.entropy(p), budget=budget),
+                "naive_H": median_time(lambda: -(p * np.log(p)).sum(-1), budget=budget),
+                "scipy_H": median_time(lambda: ss.entropy(p, axis=-1), budget=budget),
                 "CE": median_time(lambda: kl.cross_entropy(p, q), budget=budget),
+                "naive_CE": median_time(lambda: -(p * np.log(q)).sum(-1), budget=budget),
+                "xlogy_CE": median_time(lambda: -sp.xlogy(p, q).sum(-1), budget=budget),
                 "JS": median_time(lambda: kl.js_divergence(p, q), budget=budget),
             }
-            naive_h = median_time(lambda: -(p * np.log(p)).sum(-1), budget=budget)
-            naive_ce = median_time(lambda: -(p * np.log(q)).sum(-1), budget=budget)
             rows.append(
                 [
                     str(shape),
@@ -143,14 +146,26 @@ def numpy_section(shapes: list[tuple[int, ...]], budget: float) -> None:
                     f"{t['scipy'] / t['kl']:.0f}x",
                     f"{t['rel_entr'] / t['kl']:.0f}x",
                     f"{t['kl'] / t['kl_nv'] - 1:+.0%}",
-                    f"{t['H'] / naive_h:.2f}x",
-                    f"{t['CE'] / naive_ce:.2f}x",
                     f"{t['JS'] / t['kl']:.2f}x",
                     f"{t['kl_uf'] / t['naive']:.2f}x",
                 ]
             )
+            rows_h_ce.append(
+                [
+                    str(shape),
+                    fmt(t["H"]),
+                    f"{t['H'] / t['floor_p']:.2f}x",
+                    f"{t['H'] / t['naive_H']:.2f}x",
+                    f"{t['scipy_H'] / t['H']:.0f}x",
+                    fmt(t["CE"]),
+                    f"{t['CE'] / t['floor']:.2f}x",
+                    f"{t['CE'] / t['naive_CE']:.2f}x",
+                    f"{t['xlogy_CE'] / t['CE']:.0f}x",
+                ]
+            )
+        name = np.dtype(dtype).name
         table(
-            f"NumPy {np.dtype(dtype).name}: kl_divergence (validated) against the references",
+            f"NumPy {name}: kl_divergence (validated) against the references",
             [
                 "shape",
                 "floor",
@@ -160,12 +175,25 @@ def numpy_section(shapes: list[tuple[int, ...]], budget: float) -> None:
                 "scipy.entropy /klkit",
                 "rel_entr /klkit",
                 "validation cost",
-                "entropy /naive",
-                "CE /naive",
                 "JS /KL",
                 "ufuncs KL /naive",
             ],
             rows,
+        )
+        table(
+            f"NumPy {name}: entropy and cross_entropy (validated); entropy's floor reads p only",
+            [
+                "shape",
+                "entropy",
+                "/floor",
+                "/naive",
+                "scipy.entropy(p) /klkit",
+                "cross_entropy",
+                "/floor",
+                "/naive",
+                "-xlogy(p, q).sum /klkit",
+            ],
+            rows_h_ce,
         )
 
 
