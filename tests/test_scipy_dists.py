@@ -155,7 +155,7 @@ _positive = st.floats(0.2, 20.0)
 @given(_positive, _positive, _positive, _positive, st.floats(-50.0, 50.0), st.floats(0.01, 100.0))
 def test_one_affine_map_on_both_sides_leaves_kl_unchanged(a1, b1, a2, b2, loc, scale):
     # References independent of klkit's own Beta and affine code: the unmoved Beta KL
-    # in closed form, and SciPy's entropy of the moved Gamma.
+    # in closed form, and SciPy's entropies of the moved Gamma and Beta.
     unmoved = (
         sp.betaln(a2, b2)
         - sp.betaln(a1, b1)
@@ -166,6 +166,9 @@ def test_one_affine_map_on_both_sides_leaves_kl_unchanged(a1, b1, a2, b2, loc, s
     moved = kl.kl_divergence(ss.beta(a1, b1, loc, scale), ss.beta(a2, b2, loc, scale))
     assert float(moved) == pytest.approx(unmoved, rel=1e-9, abs=1e-12)
     gained = float(kl.entropy(ss.gamma(a1, loc, scale))) - float(ss.gamma(a1).entropy())
+    assert gained == pytest.approx(math.log(scale), abs=1e-9)
+    # SciPy's gamma scale becomes a rate, so a scaled Beta is what reaches Affine's scale.
+    gained = float(kl.entropy(ss.beta(a1, b1, loc, scale))) - float(ss.beta(a1, b1).entropy())
     assert gained == pytest.approx(math.log(scale), abs=1e-9)
 
 
