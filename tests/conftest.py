@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import array_api_compat
+import mpmath
 import numpy as np
 import pytest
 
@@ -152,3 +153,21 @@ def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     else:
         monkeypatch.setenv("KLKIT_NUMBA", "0")
     return str(request.param)
+
+
+def _mp_kl_row(p: Any, q: Any) -> float:
+    """sum p log(p/q) - p + q of the exact float values, at 40 digits (klkit's KL)."""
+    with mpmath.workdps(40):
+        total = mpmath.mpf(0)
+        for x, y in zip(
+            np.ravel(np.asarray(p, float)), np.ravel(np.asarray(q, float)), strict=True
+        ):
+            a, b = mpmath.mpf(float(x)), mpmath.mpf(float(y))
+            total += b if a == 0 else (mpmath.inf if b == 0 else a * mpmath.log(a / b) - a + b)
+        return float(total)
+
+
+@pytest.fixture
+def mp_kl() -> Callable[[Any, Any], float]:
+    """The mpmath reference of one KL row, independent of klkit."""
+    return _mp_kl_row

@@ -29,19 +29,6 @@ def generic(measure, *arrays, **options):
     return np.asarray(measure(*(xps.asarray(np.asarray(a)) for a in arrays), **options))
 
 
-def mp_kl_row(p, q):
-    """sum p log(p/q) - p + q of the exact float values, at 40 digits."""
-    with mp.workdps(40):
-        return float(
-            mp.fsum(
-                mp.mpf(float(a)) * mp.log(mp.mpf(float(a)) / mp.mpf(float(b)))
-                - mp.mpf(float(a))
-                + mp.mpf(float(b))
-                for a, b in zip(p, q, strict=True)
-            )
-        )
-
-
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("shape", [(7,), (40, 300), (2, 3, 50)])
 def test_kl_fast_path_runs_and_matches_scipy_and_the_generic_path(dtype, shape):
@@ -63,7 +50,7 @@ def test_kl_fast_path_runs_and_matches_scipy_and_the_generic_path(dtype, shape):
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("rel", [1e-7, 1e-4, 1e-2, 0.3])
-def test_kl_of_nearly_equal_rows_keeps_its_digits(dtype, rel):
+def test_kl_of_nearly_equal_rows_keeps_its_digits(dtype, rel, mp_kl):
     rng = np.random.default_rng(int(1 / rel))
     p64 = rows((3, 200), rng)
     q64 = p64 * np.exp(rel * rng.standard_normal(p64.shape))
@@ -76,7 +63,7 @@ def test_kl_of_nearly_equal_rows_keeps_its_digits(dtype, rel):
     # the float64 series); both against mpmath on the exact values the tensors hold.
     rtol = 1e-10 if dtype == torch.float64 else 1e-5
     for i in range(3):
-        ref = mp_kl_row(p[i].double(), q[i].double())
+        ref = mp_kl(p[i].double(), q[i].double())
         assert float(got[i]) == pytest.approx(ref, rel=rtol)
 
 
@@ -100,12 +87,12 @@ def test_kl_zeros_gradients_and_bad_input_take_the_generic_path():
     np.testing.assert_allclose(pg.grad.numpy(), expected, rtol=1e-12)
 
 
-def test_kl_unvalidated_unnormalised_rows_are_recomputed_exactly():
+def test_kl_unvalidated_unnormalised_rows_are_recomputed_exactly(mp_kl):
     p = torch.tensor([[2.0, 1.0], [0.5, 0.5]], dtype=torch.float64)
     q = torch.tensor([[1.0, 2.0], [0.5 + 1e-9, 0.5]], dtype=torch.float64)
     got = kl.kl_divergence(p, q, validate=False)
     for i in range(2):
-        assert float(got[i]) == pytest.approx(mp_kl_row(p[i], q[i]), rel=1e-10)
+        assert float(got[i]) == pytest.approx(mp_kl(p[i], q[i]), rel=1e-10)
 
 
 @pytest.mark.parametrize(("n", "k"), [(64, 10), (8, 1000), (3, 1)])
@@ -243,7 +230,7 @@ def test_bce_logits_over_many_blocks_matches_a_float64_reference(dtype, transpos
 
 
 @pytest.mark.parametrize("rel", [1e-6, 1e-3, 0.05, 1.0])
-def test_jax_jit_kl_matches_mpmath_on_both_branches(rel):
+def test_jax_jit_kl_matches_mpmath_on_both_branches(rel, mp_kl):
     # rel = 1: every row's D is far above EXACT_BELOW, so the short formula runs;
     # rel <= 0.05: D ~ rel^2 / 2 is below it, so lax.cond takes the generic terms.
     jax = pytest.importorskip("jax")
@@ -254,7 +241,7 @@ def test_jax_jit_kl_matches_mpmath_on_both_branches(rel):
     p, q = jax.numpy.asarray(p64, np.float32), jax.numpy.asarray(q64, np.float32)
     got = np.asarray(jax.jit(kl.kl_divergence)(p, q))
     for i in range(4):
-        ref = mp_kl_row(np.asarray(p[i]), np.asarray(q[i]))
+        ref = mp_kl(np.asarray(p[i]), np.asarray(q[i]))
         assert got[i] == pytest.approx(ref, rel=1e-5)
     grad = np.asarray(jax.jit(jax.grad(lambda a: kl.kl_divergence(a, q).sum()))(p))
     exact = np.log(np.asarray(p, np.float64) / np.asarray(q, np.float64))
@@ -271,7 +258,7 @@ def test_jax_jit_kl_keeps_zeros_and_infinities_exact():
     assert got[2] == pytest.approx(math.log(2), rel=1e-6)
 
 
-def test_jax_jit_kl_with_an_underflowing_ratio_is_finite_and_right():
+def test_jax_jit_kl_with_an_underflowing_ratio_is_finite_and_right(mp_kl):
     # Unnormalised P (no value checks under jit): q/p = 2e-40 is below float32's
     # smallest normal. The call must take the generic terms, which use log q - log p
     # there. On CPU, XLA flushes q/p to 0, so the finiteness check already sends it
@@ -282,5 +269,5 @@ def test_jax_jit_kl_with_an_underflowing_ratio_is_finite_and_right():
     q = jax.numpy.asarray([[2e-38, 1.0], [0.6, 0.4]], dtype=np.float32)
     got = np.asarray(jax.jit(lambda a, b: kl.kl_divergence(a, b, validate=False))(p, q))
     for i in range(2):
-        ref = mp_kl_row(np.asarray(p[i], np.float64), np.asarray(q[i], np.float64))
+        ref = mp_kl(np.asarray(p[i], np.float64), np.asarray(q[i], np.float64))
         assert got[i] == pytest.approx(ref, rel=2e-6)
