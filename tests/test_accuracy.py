@@ -372,3 +372,19 @@ def test_binary_cross_entropy_of_logits(y, z):
     ref = ym * mp.log1p(mp.exp(-zm)) + (1 - ym) * mp.log1p(mp.exp(zm))
     # A few roundings (1 - y, two softplus, two products, a sum): 1e-15 relative.
     assert_close(got, ref, rtol=1e-15)
+
+
+# --- JS of nearly equal distributions -----------------------------------------------------
+
+
+@pytest.mark.parametrize("k", [2, 10, 1000])
+@pytest.mark.parametrize("rel", [1e-15, 1e-12, 1e-8, 1e-4, 0.3])
+def test_js_float64_of_nearly_equal_pair_has_ten_correct_digits(k, rel, engine):
+    # At rel ~ 1e-15, P and Q are a few ulp apart: M = (P + Q)/2 rounded carries an
+    # error as large as M - P itself, so the terms must come from Q - P, exactly.
+    p, q = near_pair(k, rel, seed=3 * k + int(1e15 * rel))
+    ref = ref_js(p, q)
+    assert_close(kl.js_divergence(p, q), ref, rtol=1e-10)
+    assert_close(kl.js_divergence(q, p), ref, rtol=1e-10)
+    assert_close(float(kl.js_divergence(xps.asarray(p), xps.asarray(q))), ref, rtol=1e-10)
+    assert_close(kl.js_divergence(p.tolist(), q.tolist()), ref, rtol=1e-10)  # short lists

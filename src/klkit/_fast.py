@@ -146,16 +146,18 @@ def _kl_g(
     careful: bool,
     exact: bool,
     tiny: bool,
-    half: bool = False,
+    other: _Float | None = None,
 ) -> Any | None:
     """Per-row sum of KL terms ``p (r - 1 - log r)``, r = q/p, each >= 0 (None: generic).
 
     Without ``careful`` a p = 0 makes its row NaN (the caller retries); with it the
     term is q (its limit). ``exact`` recomputes the terms with ``|r - 1| < NEAR`` by
-    the series; ``tiny``: some ratio may underflow (then None). ``half``: the terms
-    of KL(p || q/2) (JS passes q = p + q: halving the ratio q/p >= 1 is exact,
-    halving a subnormal sum is not).
+    the series; ``tiny``: some ratio may underflow (then None). ``other``: JS's
+    second distribution; the terms are then those of KL(p || q/2) with q = p + other
+    (halving the ratio q/p >= 1/2 is exact, halving a subnormal sum is not), and the
+    series takes ``other - p``, exact, for ``q/2 - p``, which carries q's rounding.
     """
+    half = other is not None
     g, log = _view(s.a, p), _view(s.b, p)
     np.divide(q, p, out=g)
     if tiny and _underflows(g, q, s):
@@ -170,9 +172,10 @@ def _kl_g(
         flat, pf, qf = g.reshape(-1), p.reshape(-1), q.reshape(-1)
         near = np.flatnonzero(flat < g_near)
         pn = pf[near].astype(np.float64)
-        if half:
-            pn = 2 * pn
-        flat[near] = series((qf[near] - pn) / pn)
+        if other is None:
+            flat[near] = series((qf[near] - pn) / pn)
+        else:
+            flat[near] = series((other.reshape(-1)[near] - pn) / (2 * pn))
     if not careful:
         return _rowdot(p, g)
     np.multiply(g, p, out=g)
@@ -209,8 +212,8 @@ def _rows(
         return _kl_g(p, q, s, careful=careful, exact=exact, tiny=tiny)
     m = _view(s.c, p)  # js: (KL(p || m/2) + KL(q || m/2)) / 2 with m = p + q
     np.add(p, q, out=m)
-    left = _kl_g(p, m, s, careful=careful, exact=exact, tiny=False, half=True)  # m/p >= 1/2
-    right = _kl_g(q, m, s, careful=careful, exact=exact, tiny=False, half=True)
+    left = _kl_g(p, m, s, careful=careful, exact=exact, tiny=False, other=q)  # m/p >= 1/2
+    right = _kl_g(q, m, s, careful=careful, exact=exact, tiny=False, other=p)
     return None if left is None or right is None else (left + right) / 2
 
 
@@ -373,19 +376,23 @@ def small_lists(name: str, lists: Sequence[Any]) -> float | None:
     if name == "kl":
         return _small_kl(p, q)
     m = [(a + b) / 2 for a, b in zip(p, q, strict=True)]
-    left, right = _small_kl(p, m), _small_kl(q, m)
+    left, right = _small_kl(p, m, q), _small_kl(q, m, p)
     return None if left is None or right is None else min((left + right) / 2, math.log(2))
 
 
-def _small_kl(p: list[float], q: list[float]) -> float | None:
+def _small_kl(p: list[float], q: list[float], other: list[float] | None = None) -> float | None:
+    """KL(p || q) of short lists; JS passes q = (p + other)/2 and its ``other``.
+
+    Then ``q/p - 1`` is ``(other - p)/2p``, which does not carry the rounding of q.
+    """
     total = 0.0
-    for pi, qi in zip(p, q, strict=True):
+    for i, (pi, qi) in enumerate(zip(p, q, strict=True)):
         if pi == 0:
             total += qi
         elif qi == 0:
             return math.inf
         else:
-            x = (qi - pi) / pi
+            x = (qi - pi) / pi if other is None else (other[i] - pi) / (2 * pi)
             if abs(x) < NEAR:
                 total += pi * series(x)
             else:

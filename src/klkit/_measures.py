@@ -77,6 +77,7 @@ def kl_terms(
     /,
     *,
     xp: Namespace,
+    diff: Array | None = None,
 ) -> Array:
     """P log(p/q) - p + q elementwise: >= 0, q where p = 0, +inf where q = 0 < p.
 
@@ -90,6 +91,11 @@ def kl_terms(
     * near (|L| <= 0.1): that difference cancels, so it is summed as a series in
       u = (q - p)/(q + p) = tanh(L/2): ``p (r u - 2 u^3 (1/3 + u^2/5 + ...))``, exact
       to rounding in float32 and float64.
+
+    ``diff``: ``q - p`` where ``q`` is itself rounded (JS passes ``2p`` against
+    ``p + q`` with ``diff = q - p``, exact where p and q are within a factor of 2);
+    near ``r = 1`` the terms take it instead of ``q - p`` (which would carry the
+    rounding of ``q``). Only with linear-space inputs.
     """
     pos_p = p > 0 if lp is None else lp > -xp.inf
     pos_q = q > 0 if lq is None else lq > -xp.inf
@@ -117,8 +123,9 @@ def kl_terms(
     pc = xp.where(far, 1.0, ps)
     if lp is None and lq is None:
         qc = xp.where(far, 1.0, qs)
-        r = (qc - pc) / pc
-        u = (qc - pc) / (qc + pc)
+        dc = qc - pc if diff is None else xp.where(far | ~both, 0.0, diff)
+        r = dc / pc
+        u = dc / (qc + pc)
         Lc = xp.log1p(r)
     else:
         Lc = xp.where(far, 0.0, L)
@@ -591,10 +598,13 @@ def _js_nats(prep: Prepared) -> Array:
     prob_p, _ = dense(dp, prep)
     prob_q, _ = dense(dq, prep)
     # KL(P || M) terms with M = S/2 are half the terms of KL(2P || S): doubling is exact,
-    # while (P + Q)/2 rounds a subnormal S to 0 (an infinite term for P > 0).
+    # while (P + Q)/2 rounds a subnormal S to 0 (an infinite term for P > 0). S - 2P
+    # would carry S's rounding, as large as S - 2P itself when P and Q are a few ulp
+    # apart: the terms take Q - P instead (exact within a factor of 2 of each other).
     s = prob_p + prob_q
-    terms = kl_terms(2.0 * prob_p, s, None, None, xp=xp) + kl_terms(
-        2.0 * prob_q, s, None, None, xp=xp
+    d = prob_q - prob_p
+    terms = kl_terms(2.0 * prob_p, s, None, None, xp=xp, diff=d) + kl_terms(
+        2.0 * prob_q, s, None, None, xp=xp, diff=-d
     )
     return xp.clip(_sum(terms, prep) / 4.0, min=0.0, max=LN2)
 
