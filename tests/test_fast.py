@@ -277,6 +277,60 @@ def test_each_kl_term_is_within_a_few_ulp_of_mpmath(dtype, engine):
         assert _ulps(terms, refs, dtype) <= TERM_ULPS
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_each_entropy_and_cross_entropy_term_is_within_an_ulp_or_two_of_mpmath(dtype, engine):
+    # One outcome per row, unvalidated: rows are -p log p and -p log q over uniform
+    # values, values just below 1 (log x ~ x - 1, no cancellation allowed), the whole
+    # normal range in log scale, and subnormals (scaled to normal before the log).
+    rng = np.random.default_rng(12)
+    info = np.finfo(dtype)
+    x = np.concatenate(
+        [
+            rng.random(400),
+            1 - 10.0 ** rng.uniform(np.log10(float(info.eps)), -1, 400),
+            np.exp(rng.uniform(np.log(float(info.tiny)), 0, 400)),
+            float(info.smallest_subnormal) * rng.integers(1, 2**20, 100),
+        ]
+    ).astype(dtype)
+    x = x[(x > 0) & (x < 1)]
+    p = rng.uniform(1e-3, 1, x.size).astype(dtype)
+    with mpmath.workdps(40):
+        logs = [mpmath.log(mpmath.mpf(float(v))) for v in x]
+        entropy_refs = [-mpmath.mpf(float(v)) * lg for v, lg in zip(x, logs, strict=True)]
+        ce_refs = [-mpmath.mpf(float(a)) * lg for a, lg in zip(p, logs, strict=True)]
+        for name, args in [("entropy", (x,)), ("cross_entropy", (p, x))]:
+            assert _fast.numpy_rows(name, [a[:, None] for a in args], validate=False) is not None
+        # A subnormal result (-x log x of a subnormal x) is exact to an ulp of the
+        # smallest normal: _ulps would divide by the subnormal.
+        normal = [abs(r) >= info.tiny for r in entropy_refs]
+        terms = kl.entropy(x[:, None], validate=False)
+        assert _ulps(terms[normal], np.array(entropy_refs)[normal], dtype) <= 2
+        assert _ulps(kl.cross_entropy(p[:, None], x[:, None], validate=False), ce_refs, dtype) <= 2
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_entries_the_log_cannot_scale_and_negative_zeros_go_generic(dtype, engine):
+    # The kernels scale every x by 2^54 (2^25 in float32) before the log, so x from
+    # 2^970 (2^103) up would overflow; one unsigned compare of the bits sends those,
+    # and -0.0 (sign bit set), to the generic path. (np.log, on the ufunc engine, takes
+    # them all.)
+    numba = engine == "numba"
+    big = dtype(2.0 ** (970 if dtype == np.float64 else 103))
+    p = np.array([big, 0.5, 0.25], dtype)
+    q = np.array([0.25, 0.5, big], dtype)
+    with np.errstate(over="ignore"):
+        assert (_fast.numpy_rows("entropy", (p,), validate=False) is None) == numba
+        assert (_fast.numpy_rows("cross_entropy", (q, p), validate=False) is None) == numba
+        for measure, args in [(kl.entropy, (p,)), (kl.cross_entropy, (q, p))]:
+            expected = generic(measure, *args, validate=False)
+            np.testing.assert_allclose(measure(*args, validate=False), expected, rtol=1e-6)
+    below = np.array([np.nextafter(big, dtype(0)), 0.5], dtype)
+    assert _fast.numpy_rows("entropy", (below,), validate=False) is not None
+    signed = np.array([-0.0, 0.5, 0.5], dtype)
+    assert (_fast.numpy_rows("entropy", (signed,), validate=True) is None) == numba
+    assert kl.entropy(signed) == pytest.approx(math.log(2), rel=1e-6)
+
+
 probabilities = st.lists(st.floats(0, 1) | st.just(0.0), min_size=2, max_size=40)
 
 
