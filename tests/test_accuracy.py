@@ -245,6 +245,9 @@ def test_subnormal_edges_in_float32_and_js(engine):
         ref = ref_js(p, q)
         assert_close(kl.js_divergence(p, q), ref, rtol=1e-12)
         assert_close(float(kl.js_divergence(xps.asarray(p), xps.asarray(q))), ref, rtol=1e-12)
+        # Short lists too (found by review: their halved sum rounded to 0 as well).
+        assert_close(kl.js_divergence(p.tolist(), q.tolist()), ref, rtol=1e-12)
+        assert_close(kl.js_divergence(q.tolist(), p.tolist()), ref, rtol=1e-12)
 
 
 def _near_half() -> tuple[np.ndarray, np.ndarray]:

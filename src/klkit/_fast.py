@@ -255,7 +255,8 @@ def numpy_rows(name: str, arrays: Sequence[Any], *, validate: bool) -> Any | Non
     flat = [a.reshape(rows, k) for a in arrays]
     if first.size >= NUMBA_MIN and (kernel := _accelerator()) is not None:
         out = kernel(name, *flat)
-        if out is None:  # a negative, NaN or infinite entry, or an odd ratio
+        if out is None:  # a negative (or -0.0), NaN or infinite entry, one the log
+            # cannot scale (>= 2^970, 2^103 in float32) or an odd ratio
             return None
         totals, sums = out
         return _checked(name, totals, sums if validate else None, like=first)
@@ -375,20 +376,22 @@ def small_lists(name: str, lists: Sequence[Any]) -> float | None:
         return max(total, 0.0)
     if name == "kl":
         return _small_kl(p, q)
-    m = [(a + b) / 2 for a, b in zip(p, q, strict=True)]
-    left, right = _small_kl(p, m, q), _small_kl(q, m, p)
+    s = [a + b for a, b in zip(p, q, strict=True)]
+    left, right = _small_kl(p, s, q), _small_kl(q, s, p)
     return None if left is None or right is None else min((left + right) / 2, math.log(2))
 
 
 def _small_kl(p: list[float], q: list[float], other: list[float] | None = None) -> float | None:
-    """KL(p || q) of short lists; JS passes q = (p + other)/2 and its ``other``.
+    """KL(p || q) of short lists; JS passes q = p + other, and ``other``.
 
-    Then ``q/p - 1`` is ``(other - p)/2p``, which does not carry the rounding of q.
+    Then the terms are those of KL(p || q/2), and ``q/2p - 1`` is taken as
+    ``(other - p)/2p``, which does not carry the rounding of q. The sum is not halved
+    (half of a subnormal sum can round to 0, an infinite term for p > 0).
     """
     total = 0.0
     for i, (pi, qi) in enumerate(zip(p, q, strict=True)):
         if pi == 0:
-            total += qi
+            total += qi if other is None else qi / 2
         elif qi == 0:
             return math.inf
         else:
@@ -396,7 +399,7 @@ def _small_kl(p: list[float], q: list[float], other: list[float] | None = None) 
             if abs(x) < NEAR:
                 total += pi * series(x)
             else:
-                r = qi / pi
+                r = qi / pi if other is None else qi / (2 * pi)
                 if not _NORMAL[np.dtype(np.float64)] <= r < math.inf:
                     return None
                 total += pi * (r - 1.0 - math.log(r))
