@@ -143,8 +143,8 @@ def numpy_section(shapes: list[tuple[int, ...]], budget: float) -> None:
                     fmt(t["kl"]),
                     f"{t['kl'] / t['floor']:.2f}x",
                     f"{t['kl'] / t['naive']:.2f}x",
-                    f"{t['scipy'] / t['kl']:.0f}x",
-                    f"{t['rel_entr'] / t['kl']:.0f}x",
+                    f"{t['scipy'] / t['kl']:.1f}x",
+                    f"{t['rel_entr'] / t['kl']:.1f}x",
                     f"{t['kl'] / t['kl_nv'] - 1:+.0%}",
                     f"{t['JS'] / t['kl']:.2f}x",
                     f"{t['kl_uf'] / t['naive']:.2f}x",
@@ -156,11 +156,11 @@ def numpy_section(shapes: list[tuple[int, ...]], budget: float) -> None:
                     fmt(t["H"]),
                     f"{t['H'] / t['floor_p']:.2f}x",
                     f"{t['H'] / t['naive_H']:.2f}x",
-                    f"{t['scipy_H'] / t['H']:.0f}x",
+                    f"{t['scipy_H'] / t['H']:.1f}x",
                     fmt(t["CE"]),
                     f"{t['CE'] / t['floor']:.2f}x",
                     f"{t['CE'] / t['naive_CE']:.2f}x",
-                    f"{t['xlogy_CE'] / t['CE']:.0f}x",
+                    f"{t['xlogy_CE'] / t['CE']:.1f}x",
                 ]
             )
         name = np.dtype(dtype).name
