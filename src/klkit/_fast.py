@@ -376,30 +376,29 @@ def small_lists(name: str, lists: Sequence[Any]) -> float | None:
         return max(total, 0.0)
     if name == "kl":
         return _small_kl(p, q)
+    # As the generic path: KL(2P || S) terms with S = P + Q (doubling is exact, halving
+    # a subnormal S is not), near r = 1 from Q - P (exact), not from S - 2P.
     s = [a + b for a, b in zip(p, q, strict=True)]
-    left, right = _small_kl(p, s, q), _small_kl(q, s, p)
-    return None if left is None or right is None else min((left + right) / 2, math.log(2))
+    d = [b - a for a, b in zip(p, q, strict=True)]
+    left = _small_kl([2 * a for a in p], s, d)
+    right = _small_kl([2 * b for b in q], s, [-x for x in d])
+    return None if left is None or right is None else min((left + right) / 4, math.log(2))
 
 
-def _small_kl(p: list[float], q: list[float], other: list[float] | None = None) -> float | None:
-    """KL(p || q) of short lists; JS passes q = p + other, and ``other``.
-
-    Then the terms are those of KL(p || q/2), and ``q/2p - 1`` is taken as
-    ``(other - p)/2p``, which does not carry the rounding of q. The sum is not halved
-    (half of a subnormal sum can round to 0, an infinite term for p > 0).
-    """
+def _small_kl(p: list[float], q: list[float], diff: list[float] | None = None) -> float | None:
+    """KL(p || q) of short lists; ``diff``: ``q - p`` where q is rounded (see kl_terms)."""
     total = 0.0
     for i, (pi, qi) in enumerate(zip(p, q, strict=True)):
         if pi == 0:
-            total += qi if other is None else qi / 2
+            total += qi
         elif qi == 0:
             return math.inf
         else:
-            x = (qi - pi) / pi if other is None else (other[i] - pi) / (2 * pi)
+            x = ((qi - pi) if diff is None else diff[i]) / pi
             if abs(x) < NEAR:
                 total += pi * series(x)
             else:
-                r = qi / pi if other is None else qi / (2 * pi)
+                r = qi / pi
                 if not _NORMAL[np.dtype(np.float64)] <= r < math.inf:
                     return None
                 total += pi * (r - 1.0 - math.log(r))
