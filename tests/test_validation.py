@@ -135,13 +135,13 @@ def test_normalize_needs_a_positive_weight():
         kl.entropy(np.array([[1, 2], [0, 0]]), normalize=True)
 
 
-@pytest.mark.parametrize("base", [0, 1, -2, float("inf"), float("nan"), "2", True])
+@pytest.mark.parametrize(
+    "base", [0, 1, -2, 0.5, np.float32(0.1), float("inf"), float("nan"), "2", "bytes", True]
+)
 def test_bad_base_names_the_value(base):
-    with pytest.raises(
-        ValueError, match=r"`base` must be a positive finite number other than 1"
-    ) as e:
+    with pytest.raises(ValueError, match=r"`base` must be a finite number > 1 or a unit") as e:
         kl.entropy([0.5, 0.5], base=base)
-    assert str(e.value).endswith(f"got {base!r}")
+    assert f"got {base!r}" in str(e.value)
 
 
 def test_bad_axis():
@@ -196,8 +196,7 @@ def test_explain_errors():
         kl.explain(GOOD, GOOD)
     with pytest.raises(kl.DistributionError, match=r"`outcomes` has 2 names for 3 outcomes"):
         kl.explain(GOOD[0], GOOD[1], outcomes=["a", "b"])
-    pd = pytest.importorskip("pandas")
-    a = pd.Series([0.5, 0.5], index=["x", "y"])
-    b = pd.Series([0.5, 0.5], index=["y", "x"])
-    with pytest.raises(kl.DistributionError, match=r"different indexes; klkit never aligns"):
-        kl.explain(a, b)
+    with pytest.raises(kl.DistributionError, match=r"`outcomes` is a int \(5\); give one name"):
+        kl.explain(GOOD[0], GOOD[1], outcomes=5)
+    with pytest.raises(kl.DistributionError, match=r"both `klkit.Labels`, so neither says how"):
+        kl.explain(kl.Labels(1), kl.Labels(0))

@@ -5,30 +5,28 @@ from __future__ import annotations
 import html
 import math
 import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from klkit import _compat
-from klkit._inputs import Labels, Logits, LogProbs, dense, prepare
-from klkit._measures import cross_entropy_terms, entropy_terms, kl_terms
-from klkit._validation import DistributionError, check_base
+from klkit._inputs import align_outcomes, dense, prepare
+from klkit._measures import (
+    cross_entropy,
+    cross_entropy_terms,
+    entropy,
+    entropy_terms,
+    kl_divergence,
+    kl_terms,
+)
+from klkit._units import resolve_base, unit_name
+from klkit._validation import DistributionError
 
 __all__ = ["COLUMNS", "Breakdown", "explain", "unit_name"]
 
 _Float = np.ndarray[Any, np.dtype[np.float64]]
-
-
-def unit_name(base: float | None) -> str:
-    """Name the unit of a result in ``base``: nats, bits, bans, or log-base-b units."""
-    if base is None or base == math.e:
-        return "nats"
-    if base == 2:
-        return "bits"
-    if base == 10:
-        return "bans"
-    return f"log-base-{base:g} units"
 
 
 def _fmt(x: float, digits: int = 6) -> str:
@@ -230,20 +228,21 @@ def _outcomes_word(n: int) -> str:
     return "outcome" if n == 1 else "outcomes"
 
 
-def _is_series(x: object) -> bool:
-    return (
-        type(x).__module__.startswith("pandas") and hasattr(x, "index") and hasattr(x, "to_numpy")
-    )
-
-
-def _unwrap_series(value: Any) -> tuple[Any, Any]:
-    """Return (value with a Series replaced by its values, the Series' index or None)."""
-    wrapper = type(value) if isinstance(value, Logits | LogProbs | Labels) else None
-    raw = value.array if wrapper else value
-    if not _is_series(raw):
-        return value, None
-    arr = raw.to_numpy()
-    return (wrapper(arr) if wrapper else arr), raw.index
+def _outcome_names(outcomes: Any, index: Any, k: int) -> tuple[str, ...]:
+    """Names for the K outcomes: ``outcomes``, else the inputs' own names, else 1..K."""
+    if outcomes is None:
+        return tuple(str(o) for o in (index if index is not None else range(1, k + 1)))
+    if isinstance(outcomes, str | bytes) or not isinstance(outcomes, Iterable):
+        msg = (
+            f"`outcomes` is a {type(outcomes).__name__} ({outcomes!r}); give one name per "
+            f"outcome as a list, e.g. outcomes=['rain', 'cloud', 'sun'] for 3 outcomes."
+        )
+        raise DistributionError(msg)
+    names = tuple(str(o) for o in outcomes)
+    if len(names) != k:
+        msg = f"`outcomes` has {len(names)} names for {k} outcomes; give one name per outcome."
+        raise DistributionError(msg)
+    return names
 
 
 def explain(
@@ -299,19 +298,19 @@ def explain(
     negative term, -0.264 bits: Q overrates it. Positive terms always outweigh negative
     ones, so D(P||Q) stays >= 0.
     """
-    log_base = check_base(base)
-    p, p_index = _unwrap_series(p)
-    q, q_index = _unwrap_series(q)
-    if p_index is not None and q_index is not None and not p_index.equals(q_index):
-        msg = (
-            "`p` and `q` are pandas Series with different indexes; klkit never aligns "
-            "them silently. Reindex one to the other (`q.reindex(p.index)`) first."
-        )
-        raise DistributionError(msg)
-    index = p_index if p_index is not None else q_index
-    prep = prepare([("p", p), ("q", q)], axis=-1, normalize=normalize, validate=True)
+    unit = resolve_base(base)
+    aligned, index = align_outcomes([("p", p), ("q", q)], axis=-1)
+    (_, p), (_, q) = aligned
+    prep = prepare(aligned, axis=-1, normalize=normalize, validate=True)
     xp = prep.xp
     dp, dq = prep.dists
+    if prep.n_outcomes is None:
+        msg = (
+            "`p` and `q` are both `klkit.Labels`, so neither says how many outcomes there "
+            "are; explain needs one of them as probabilities, logits or log-probabilities "
+            "over the K outcomes."
+        )
+        raise DistributionError(msg)
     prob_p, log_p = dense(dp, prep)
     prob_q, log_q = dense(dq, prep)
     shape = tuple(prep.xp.broadcast_arrays(prob_p, prob_q)[0].shape)
@@ -326,15 +325,9 @@ def explain(
         log_p = xp.broadcast_to(log_p, shape)
     if log_q is not None:
         log_q = xp.broadcast_to(log_q, shape)
-    k = shape[0]
-    if outcomes is None:
-        outcomes = list(index) if index is not None else range(1, k + 1)
-    names = tuple(str(o) for o in outcomes)
-    if len(names) != k:
-        msg = f"`outcomes` has {len(names)} names for {k} outcomes; give one name per outcome."
-        raise DistributionError(msg)
+    names = _outcome_names(outcomes, index, shape[0])
 
-    scale = log_base or 1.0
+    scale = unit.log or 1.0
     h_terms = entropy_terms(prob_p, log_p, xp=xp)
     ce_terms = cross_entropy_terms(prob_p, prob_q, log_q, xp=xp)
     nonneg = kl_terms(prob_p, prob_q, log_p, log_q, xp=xp)
@@ -342,19 +335,23 @@ def explain(
     def host(x: Any) -> _Float:
         return np.asarray(_compat.to_numpy(x), dtype=np.float64)
 
-    # attach: on Dask input the deferred checks run when the total is computed
-    kl_total = float(prep.checks.attach(xp.sum(nonneg))) / scale
+    # The totals are the public measures' own numbers (on Dask input their deferred
+    # checks run when computed), so explain never disagrees with kl_divergence.
+    totals = [
+        float(np.asarray(_compat.to_numpy(measure(*args, base=base, normalize=normalize))))
+        for measure, args in ((entropy, (p,)), (cross_entropy, (p, q)), (kl_divergence, (p, q)))
+    ]
     with np.errstate(invalid="ignore"):
         raw_kl = host(nonneg) + host(prob_p) - host(prob_q)  # p log(p/q), inf stays inf
     return Breakdown(
-        entropy=max(float(xp.sum(h_terms)), 0.0) / scale,
-        cross_entropy=max(float(xp.sum(ce_terms)), 0.0) / scale,
-        kl_divergence=kl_total,
+        entropy=totals[0],
+        cross_entropy=totals[1],
+        kl_divergence=totals[2],
         entropy_terms=host(h_terms) / scale,
         cross_entropy_terms=host(ce_terms) / scale,
         kl_terms=raw_kl / scale,
         p=host(prob_p),
         q=host(prob_q),
-        base=base,
+        base=unit.value,
         outcomes=names,
     )

@@ -19,14 +19,17 @@ from klkit._inputs import (
     Logits,
     LogProbs,
     Prepared,
+    align_outcomes,
     broadcast_shape,
     convert,
     dense,
+    is_named,
     prepare,
 )
 from klkit._typing import Array, Namespace
 from klkit._validation import (
     Checks,
+    as_axis,
     check_base,
     check_finite_logits,
     check_unit_interval,
@@ -230,6 +233,10 @@ def _run(
     if any(_families.is_distribution(v) for v in args.values()):
         return _families.family_measure(measure.__name__, list(args.values()), base=base)
     log_base = check_base(base)
+    axis = as_axis(axis)
+    if any(is_named(v) for v in args.values()):
+        aligned, _ = align_outcomes(list(args.items()), axis=axis)
+        args = dict(aligned)
     fast = _try_fast(measure, args, axis=axis, normalize=normalize, validate=validate)
     if fast is not None:
         return _finish_fast(fast, keepdims=keepdims, log_base=log_base, root=root)

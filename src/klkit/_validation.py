@@ -7,16 +7,19 @@ with the offending value) and the fix.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from klkit import _compat
 from klkit._typing import Array, Namespace
+from klkit._units import resolve_base
 
 __all__ = [
     "Checks",
     "DistributionError",
+    "as_axis",
     "check_axis",
     "check_base",
     "check_finite_logits",
@@ -39,28 +42,15 @@ class DistributionError(ValueError):
 
 
 def check_base(base: object) -> float | None:
-    """Return ``log(base)`` (None for nats) or raise a ValueError naming the value."""
-    if base is None:
-        return None
-    if (
-        isinstance(base, int | float)
-        and not isinstance(base, bool)
-        and math.isfinite(base)
-        and base > 0
-        and base != 1
-    ):
-        return math.log(base)
-    msg = (
-        f"`base` must be a positive finite number other than 1 (None for nats, 2 for "
-        f"bits), got {base!r}"
-    )
-    raise ValueError(msg)
+    """Return ``log(base)`` (None for nats) or raise a ValueError (see ``resolve_base``)."""
+    return resolve_base(base).log
 
 
 def check_axis(axis: object, ndim: int) -> int:
-    """Normalise ``axis`` (an int) against ``ndim`` dimensions."""
-    if isinstance(axis, bool) or not isinstance(axis, int):
-        msg = f"`axis` must be an int or None, got {axis!r}"
+    """Normalise ``axis`` (an int, NumPy integers included) against ``ndim`` dimensions."""
+    axis = as_axis(axis)
+    if axis is None:
+        msg = "`axis` must be an int here, got None"
         raise TypeError(msg)
     if not -ndim <= axis < ndim:
         msg = (
@@ -70,6 +60,22 @@ def check_axis(axis: object, ndim: int) -> int:
         )
         raise ValueError(msg)
     return axis % ndim
+
+
+def as_axis(axis: object) -> int | None:
+    """Return ``axis`` as a Python int (or None), or raise a TypeError naming it.
+
+    NumPy integer scalars are accepted; bools, floats, strings and tuples are not.
+    """
+    if axis is None:
+        return None
+    if isinstance(axis, numbers.Integral) and not isinstance(axis, bool):
+        return int(axis)  # NumPy's bool_ is not Integral
+    msg = (
+        f"`axis` must be an int or None, got {axis!r} ({type(axis).__name__}); pass the "
+        "index of the outcome axis, e.g. axis=-1."
+    )
+    raise TypeError(msg)
 
 
 def sum_tolerance(eps: float, n_outcomes: int) -> float:
