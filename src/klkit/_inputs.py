@@ -32,6 +32,7 @@ __all__ = [
     "Logits",
     "Named",
     "Prepared",
+    "align_named",
     "align_outcomes",
     "as_array",
     "broadcast_shape",
@@ -490,7 +491,20 @@ def _order(
 def align_outcomes(
     args: Sequence[tuple[str, object]], *, axis: int | None
 ) -> tuple[list[tuple[str, object]], tuple[Any, ...] | None]:
-    """Align named arguments by outcome name; return plain arguments and the names.
+    """Align named arguments by outcome name (see :func:`align_named`).
+
+    Returns the arguments with named values (pandas objects, dicts) replaced by NumPy
+    arrays (wrappers kept) and the outcome names (None when nothing was named).
+    """
+    if not any(is_named(v) for _, v in args):
+        return list(args), None
+    return align_named([(n, split_names(v, axis=axis)) for n, v in args], axis=axis)
+
+
+def align_named(
+    args: Sequence[tuple[str, Named]], *, axis: int | None
+) -> tuple[list[tuple[str, object]], tuple[Any, ...] | None]:
+    """Align arguments whose outcomes (and rows) may be named; return values and names.
 
     The rule, for every measure, ``explain``, ``plot`` and the command line:
 
@@ -500,20 +514,18 @@ def align_outcomes(
       missing on each side;
     * when one is named and the other is not, position is used, and only when the
       numbers of outcomes match; the names are kept;
-    * two DataFrames are aligned by their row labels (the batch) the same way.
+    * 2-D tables whose rows are named (two DataFrames) are aligned by row name too.
 
-    Returns the arguments with named values replaced by NumPy arrays (wrappers kept)
-    and the outcome names (None when nothing was named).
+    ``axis`` is the outcome axis of the values (None: no outcome axis, nothing to
+    align). Values are reordered with NumPy, so named values must be host data.
     """
-    if not any(is_named(v) for _, v in args):
-        return list(args), None
-    split = [split_names(v, axis=axis) for _, v in args]
     names = [n for n, _ in args]
+    split = [s for _, s in args]
     out_axis = -1 if axis is None else axis
     orders, outcome_names = _order(names, [s.outcomes for s in split], "outcome")
     row_orders, _ = _order(names, [s.rows for s in split], "row")
     result: list[tuple[str, object]] = []
-    for (arg, _), s, order, row_order in zip(args, split, orders, row_orders, strict=True):
+    for arg, s, order, row_order in zip(names, split, orders, row_orders, strict=True):
         value = s.values
         if order is not None:
             value = _take(value, order, out_axis)
