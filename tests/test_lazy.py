@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pytest
 import scipy.stats as ss
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import klkit as kl
 
@@ -182,3 +184,39 @@ def test_dask_keepdims_and_bce_blockwise():
     np.testing.assert_allclose(
         kl.binary_cross_entropy(y, kl.Logits(z)).compute(), expected, rtol=1e-14
     )
+
+
+# --- any chunking of any argument gives the NumPy answer ---------------------------------
+
+
+def _chunked(a, data, *, whole_axis=None):
+    """``a`` as a Dask array with chunk sizes drawn per axis."""
+    chunks = tuple(
+        a.shape[i] if i == whole_axis else data.draw(st.integers(1, max(1, a.shape[i])))
+        for i in range(a.ndim)
+    )
+    return da.from_array(a, chunks=chunks)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 7), st.integers(2, 5), st.booleans(), st.data())
+def test_any_chunking_gives_the_numpy_answer(n, k, broadcast_q, data):
+    g = np.random.default_rng(n * 10 + k)
+    p = g.dirichlet(np.ones(k), size=n)
+    q = g.dirichlet(np.ones(k), size=1 if broadcast_q else n)
+    y = g.integers(0, k, size=n)
+    z = g.normal(size=(n, k))
+    for measure in (kl.kl_divergence, kl.cross_entropy, kl.js_divergence, kl.js_distance):
+        want = measure(p, q)
+        got = measure(_chunked(p, data), _chunked(q, data)).compute()
+        np.testing.assert_allclose(got, want, rtol=1e-13, err_msg=measure.__name__)
+    want = kl.cross_entropy(kl.Labels(y), kl.Logits(z))
+    got = kl.cross_entropy(kl.Labels(_chunked(y, data)), kl.Logits(_chunked(z, data))).compute()
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+    want = kl.kl_divergence(kl.Labels(y), p)
+    got = kl.kl_divergence(kl.Labels(_chunked(y, data)), _chunked(p, data)).compute()
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+    t = g.random(n)
+    want = kl.binary_cross_entropy(t, kl.Logits(z[:, 0]))
+    got = kl.binary_cross_entropy(_chunked(t, data), kl.Logits(_chunked(z[:, 0], data))).compute()
+    np.testing.assert_allclose(got, want, rtol=1e-13)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -196,7 +198,86 @@ def test_explain_errors():
         kl.explain(GOOD, GOOD)
     with pytest.raises(kl.DistributionError, match=r"`outcomes` has 2 names for 3 outcomes"):
         kl.explain(GOOD[0], GOOD[1], outcomes=["a", "b"])
-    with pytest.raises(kl.DistributionError, match=r"`outcomes` is a int \(5\); give one name"):
+    with pytest.raises(
+        kl.DistributionError, match=r"`outcomes` is 5 \(of type int\); give one name"
+    ):
         kl.explain(GOOD[0], GOOD[1], outcomes=5)
     with pytest.raises(kl.DistributionError, match=r"both `klkit.Labels`, so neither says how"):
         kl.explain(kl.Labels(1), kl.Labels(0))
+
+
+# --- labels: any integer dtype, any batch, axis=None ---------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int16", "uint16", "int32", "uint32", "int64"])
+def test_narrow_labels_do_not_wrap(dtype):
+    # 300 equally likely classes: JS of a one-hot against the uniform is
+    # (1/2)[log 2 + 299/300 log 2 + (1/300) log(2/301) ... ] -- computed in closed form here
+    q = np.full((1, 300), 1 / 300)
+    y = np.array([3]).astype(dtype)
+    m_hit, m_rest = (1 + 1 / 300) / 2, (1 / 300) / 2
+    want = 0.5 * math.log(1 / m_hit) + 0.5 * (
+        (1 / 300) * math.log((1 / 300) / m_hit) + 299 * (1 / 300) * math.log((1 / 300) / m_rest)
+    )
+    assert kl.js_divergence(kl.Labels(y), q)[0] == pytest.approx(want, rel=1e-13)
+    assert kl.cross_entropy(kl.Labels(y), q)[0] == pytest.approx(math.log(300), rel=1e-14)
+    if dtype in ("uint8", "int8"):  # class 300 is out of range in any dtype that holds it
+        with pytest.raises(kl.DistributionError, match="class index 300"):
+            kl.cross_entropy(kl.Labels(np.array([300], dtype="int16")), q)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "uint8", "int64"])
+def test_torch_labels_of_any_integer_dtype(dtype):
+    torch = pytest.importorskip("torch")
+    z = torch.tensor([[2.0, 0.5, -1.0], [0.0, 0.0, 3.0]], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([0, 2], dtype=getattr(torch, dtype))
+    want = torch.nn.functional.cross_entropy(z, y.long(), reduction="none")
+    for p in (kl.Labels(y),):
+        got = kl.cross_entropy(p, kl.Logits(z))
+        torch.testing.assert_close(got, want)
+        got = kl.kl_divergence(p, torch.softmax(z, -1))
+        torch.testing.assert_close(got, want)
+
+
+def test_labels_with_axis_none_are_one_class_index():
+    q = np.array([0.2, 0.8])
+    assert kl.cross_entropy(kl.Labels(1), q, axis=None) == pytest.approx(-math.log(0.8))
+    assert kl.kl_divergence(kl.Labels(np.int64(0)), q, axis=None) == pytest.approx(-math.log(0.2))
+    with pytest.raises(kl.DistributionError, match=r"labels must be a single class index"):
+        kl.cross_entropy(kl.Labels(np.array([0, 1])), q, axis=None)
+
+
+def test_more_labels_than_rows_of_q_broadcast():
+    q = np.array([0.2, 0.3, 0.5])
+    want = -np.log(q)
+    for measure in (kl.cross_entropy, kl.kl_divergence):
+        np.testing.assert_allclose(measure(kl.Labels(np.array([0, 1, 2])), q), want, rtol=1e-15)
+    np.testing.assert_allclose(
+        kl.cross_entropy(kl.Labels(np.array([[0], [2]])), kl.Logits(np.log(q))),
+        [[-math.log(0.2)], [-math.log(0.5)]],
+        rtol=1e-15,
+    )
+
+
+def test_integers_beyond_float64_are_named():
+    with pytest.raises(kl.DistributionError, match=r"`p` has an integer of 401 digits at index 0"):
+        kl.entropy([10**400, 0])
+    with pytest.raises(kl.DistributionError, match=r"`p` sums to inf"):
+        kl.kl_divergence([1e308, 1e308], [0.5, 0.5])
+
+
+def test_numpy_scalars_and_unit_names_for_base_and_axis():
+    p, q = np.array([[0.2, 0.8], [0.5, 0.5]]), np.array([[0.5, 0.5], [0.1, 0.9]])
+    bits = kl.kl_divergence(p, q) / math.log(2)
+    for base in (2, 2.0, np.float32(2), np.int64(2), "bits", "BIT", " bits "):
+        np.testing.assert_allclose(kl.kl_divergence(p, q, base=base), bits, rtol=1e-15)
+    for base in (None, "e", "nats", math.e):
+        np.testing.assert_allclose(kl.kl_divergence(p, q, base=base), bits * math.log(2))
+    np.testing.assert_allclose(kl.kl_divergence(p, q, base="bans"), bits * math.log10(2))
+    np.testing.assert_allclose(
+        kl.kl_divergence(p.T, q.T, axis=np.int64(0)), kl.kl_divergence(p, q), rtol=1e-15
+    )
+    assert kl.explain(p[0], q[0], base="bits").unit == "bits"
+    for axis in ("x", 1.0, True, (0,)):
+        with pytest.raises(TypeError, match="`axis` must be an int or None"):
+            kl.entropy(p, axis=axis)

@@ -32,10 +32,12 @@ __all__ = [
     "is_numpy",
     "is_traced",
     "library_name",
+    "log_softmax",
     "logsumexp",
     "namespace",
     "numpy_namespace",
     "numpy_scalar",
+    "softmax_parts",
     "take_along_axis",
     "to_numpy",
 ]
@@ -142,17 +144,41 @@ def to_numpy(x: Array) -> np.ndarray[Any, Any]:
     return np.asarray(x)
 
 
-def logsumexp(x: Array, /, *, axis: int, keepdims: bool, xp: Namespace) -> Array:
-    """``log(sum(exp(x), axis))``, shifted by the maximum so it never overflows.
+def softmax_parts(x: Array, /, *, axis: int, xp: Namespace) -> tuple[Array, Array, Array]:
+    """``(m, x - m, log1p(R))`` along ``axis`` (keepdims), the pieces of a log-softmax.
 
-    Rows whose maximum is -inf (all probabilities zero) give -inf; the shift uses 0
-    there so that neither the value nor the gradient becomes NaN.
+    ``m`` is the row maximum and ``R`` the mass of every entry but one maximum,
+    relative to it: ``R = sum(exp(x - m) over x < m) + (number of maxima - 1)``, an
+    exact count plus terms that are all below 1. Then
+
+    * ``log_softmax(x) = (x - m) - log1p(R)``: for the largest entry that is
+      ``-log1p(R)``, exact even when R is far below eps (``log(1 + R)`` would round
+      ``1 + R`` to 1 and lose R entirely: a confident logit's cross-entropy, or the
+      entropy of a near-certain softmax, would come out 0 or a few % off);
+    * ``logsumexp(x) = m + log1p(R)``.
+
+    Rows whose maximum is -inf (all probabilities zero) use 0 for ``m``, so neither
+    the value nor the gradient becomes NaN there; a +inf or NaN maximum propagates.
     """
     m = xp.max(x, axis=axis, keepdims=True)
-    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
-    # Gradients do not flow through the shift: it cancels exactly in the result.
-    s = xp.sum(xp.exp(x - m), axis=axis, keepdims=True)
-    out = xp.log(s) + m
+    m = xp.where(m == -xp.inf, xp.zeros_like(m), m)
+    shifted = x - m
+    below = shifted < 0
+    rest = xp.sum(xp.exp(xp.where(below, shifted, -xp.inf)), axis=axis, keepdims=True)
+    ties = xp.sum(xp.astype(shifted == 0, x.dtype), axis=axis, keepdims=True)
+    return m, shifted, xp.log1p(rest + (ties - 1.0))
+
+
+def log_softmax(x: Array, /, *, axis: int, xp: Namespace) -> Array:
+    """``x - logsumexp(x)`` along ``axis``, accurate for confident rows (see softmax_parts)."""
+    _, shifted, log1p_rest = softmax_parts(x, axis=axis, xp=xp)
+    return shifted - log1p_rest
+
+
+def logsumexp(x: Array, /, *, axis: int, keepdims: bool, xp: Namespace) -> Array:
+    """``log(sum(exp(x), axis))`` without overflow; -inf for rows of all -inf."""
+    m, _, log1p_rest = softmax_parts(x, axis=axis, xp=xp)
+    out = m + log1p_rest
     return out if keepdims else xp.squeeze(out, axis=axis)
 
 
@@ -163,10 +189,14 @@ def take_along_axis(x: Array, indices: Array, /, *, axis: int, xp: Namespace) ->
     chunk, so memory stays bounded by the chunk size and no one-hot array is stored.
     """
     if hasattr(xp, "take_along_axis"):
-        shape = list(x.shape)
-        shape[axis] = 1
-        idx = xp.broadcast_to(indices, tuple(shape))
-        return xp.take_along_axis(x, idx, axis=axis)
+        # the batch axes broadcast both ways: labels (3,) against one q (K,) pick 3 rows
+        batch = [
+            max(a, b) if 1 in (a, b) else a for a, b in zip(x.shape, indices.shape, strict=True)
+        ]
+        batch[axis] = 1
+        idx = xp.broadcast_to(indices, tuple(batch))
+        batch[axis] = x.shape[axis]
+        return xp.take_along_axis(xp.broadcast_to(x, tuple(batch)), idx, axis=axis)
     k = x.shape[axis]
     ar_shape = [1] * x.ndim
     ar_shape[axis] = k
@@ -328,7 +358,13 @@ def dask_blockwise(
     dtype = np.result_type(*floats) if floats else np.dtype(np.float64)
     if elementwise:
         return _map(
-            da, raws, dtype=dtype, measure=measure, wrappers=wrappers, axis=None, options=options
+            da,
+            _common_grid(raws, outcome_axis=None),
+            dtype=dtype,
+            measure=measure,
+            wrappers=wrappers,
+            axis=None,
+            options=options,
         )
     if axis is None:
         return None
@@ -347,8 +383,45 @@ def dask_blockwise(
         else:
             aligned.append(r)
     return _map(
-        da, aligned, dtype=dtype, measure=measure, wrappers=wrappers, axis=ax, options=options
+        da,
+        _common_grid(aligned, outcome_axis=ax),
+        dtype=dtype,
+        measure=measure,
+        wrappers=wrappers,
+        axis=ax,
+        options=options,
     )
+
+
+def _common_grid(arrays: list[Any], *, outcome_axis: int | None) -> list[Any]:
+    """Rechunk Dask arrays that broadcast together onto one grid of blocks.
+
+    ``map_blocks`` pairs blocks by their position, so arguments chunked differently
+    (rows in 2s against rows in 1s, or labels in 1s against probabilities in 4s) gave
+    an IndexError, a bogus broadcast error or a result of the wrong length. Along each
+    axis, every array of the full length takes the common refinement of their chunk
+    boundaries (only slicing, no data moves); length-1 axes broadcast as they are.
+    Padded on the left to one number of dimensions, as broadcasting does.
+    """
+    ndim = max(a.ndim for a in arrays)
+    arrays = [a[(None,) * (ndim - a.ndim)] if a.ndim < ndim else a for a in arrays]
+    grid: list[tuple[int, ...] | None] = []
+    for i in range(ndim):
+        full = max(a.shape[i] for a in arrays)
+        cuts = {
+            int(c)
+            for a in arrays
+            if a.shape[i] == full and full != 1
+            for c in np.cumsum((0, *a.chunks[i]))
+        }
+        grid.append(tuple(np.diff(sorted(cuts)).tolist()) if cuts and i != outcome_axis else None)
+    out = []
+    for a in arrays:
+        chunks = tuple(
+            g if g is not None and a.shape[i] != 1 else a.chunks[i] for i, g in enumerate(grid)
+        )
+        out.append(a.rechunk(chunks) if chunks != a.chunks else a)
+    return out
 
 
 def _map(da: Any, arrays: list[Any], *, dtype: Any, axis: int | None, **block: Any) -> Any:

@@ -234,8 +234,8 @@ def _outcome_names(outcomes: Any, index: Any, k: int) -> tuple[str, ...]:
         return tuple(str(o) for o in (index if index is not None else range(1, k + 1)))
     if isinstance(outcomes, str | bytes) or not isinstance(outcomes, Iterable):
         msg = (
-            f"`outcomes` is a {type(outcomes).__name__} ({outcomes!r}); give one name per "
-            f"outcome as a list, e.g. outcomes=['rain', 'cloud', 'sun'] for 3 outcomes."
+            f"`outcomes` is {outcomes!r} (of type {type(outcomes).__name__}); give one name "
+            "per outcome as a list, e.g. outcomes=['rain', 'cloud', 'sun'] for 3 outcomes."
         )
         raise DistributionError(msg)
     names = tuple(str(o) for o in outcomes)
@@ -245,6 +245,7 @@ def _outcome_names(outcomes: Any, index: Any, k: int) -> tuple[str, ...]:
     return names
 
 
+@np.errstate(all="ignore")  # as the measures: see klkit._measures._quiet
 def explain(
     p: Any,
     q: Any,

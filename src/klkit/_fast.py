@@ -100,6 +100,7 @@ class _Scratch:
 
 
 _NORMAL = {np.dtype(np.float32): 1.2e-38, np.dtype(np.float64): 2.3e-308}
+_FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
 def _rowdot(a: _Float, b: _Float) -> Any:
@@ -357,10 +358,15 @@ def small_lists(name: str, lists: Sequence[Any]) -> float | None:
         for x in v:
             if type(x) is not float and type(x) is not int:
                 return None
-            if not 0.0 <= x < math.inf:  # negative, NaN or inf: generic path raises
+            # negative, NaN, inf or an int beyond float64: the generic path raises
+            if not 0.0 <= x < _FLOAT_MAX:
                 return None
             row.append(float(x))
-        if abs(math.fsum(row) - 1.0) > sum_tolerance(2.0**-52, n):
+        try:
+            total = math.fsum(row)
+        except OverflowError:  # entries near float max: the generic path names them
+            return None
+        if abs(total - 1.0) > sum_tolerance(2.0**-52, n):
             return None
         values.append(row)
     if name == "entropy":

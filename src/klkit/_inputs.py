@@ -146,11 +146,34 @@ def as_array(raw: object, name: str, xp: Namespace, device: Any) -> Array:
             "pass a rectangular list or an array."
         )
         raise DistributionError(msg) from None
+    if host.dtype == object:
+        host = _object_numbers(host, name)
     if host.dtype.kind not in "biuf":
         _raise_dtype(name, str(host.dtype), complex_=host.dtype.kind == "c")
     if device is None:
         return xp.asarray(host)
     return xp.asarray(host, device=device)
+
+
+def _object_numbers(host: np.ndarray[Any, Any], name: str) -> np.ndarray[Any, Any]:
+    """Read an object array of Python numbers (ints beyond int64) as float64, or say why not."""
+    for index in np.ndindex(host.shape):
+        item = host[index]
+        if isinstance(item, int) and not isinstance(item, bool):
+            try:
+                float(item)
+            except OverflowError:
+                where = f" at index {index[0] if len(index) == 1 else index}" if index else ""
+                digits = len(str(abs(item)))
+                msg = (
+                    f"`{name}` has an integer of {digits} digits{where}, beyond float64's "
+                    "range (about 1.8e308); rescale the counts (with normalize=True only "
+                    "their ratios matter) or pass floats."
+                )
+                raise DistributionError(msg) from None
+        elif not isinstance(item, float | int):
+            return host
+    return host.astype(np.float64)
 
 
 def _raise_dtype(name: str, dtype: str, *, complex_: bool) -> None:
@@ -225,7 +248,22 @@ def convert(
     for i in dense_idx:
         if arrays[i].dtype != dtype:
             arrays[i] = xp.astype(arrays[i], dtype)
+    for i, k in enumerate(kinds):
+        if k == "labels":
+            arrays[i] = _wide_labels(xp, arrays[i], device)
     return xp, kinds, arrays, dtype
+
+
+def _wide_labels(xp: Namespace, y: Array, device: Any) -> Array:
+    """Labels in the library's default integer dtype when theirs is narrower.
+
+    Class indices are compared with ``0..K-1`` and used to index: in uint8, class
+    300 would wrap to 44 (and torch indexes with int64 only).
+    """
+    wide = xp.__array_namespace_info__().default_dtypes(device=device)["integral"]
+    if xp.iinfo(y.dtype).bits < xp.iinfo(wide).bits:
+        return xp.astype(y, wide)
+    return y
 
 
 def broadcast_shape(shapes: Sequence[tuple[int, ...]], names: Sequence[str]) -> tuple[int, ...]:
@@ -272,15 +310,13 @@ def prepare(
         for i in dense_idx:
             arrays[i] = xp.reshape(xp.broadcast_to(arrays[i], full), (-1,))
         for i, k in enumerate(kinds):
-            if k == "labels":
-                if arrays[i].ndim != 0:
-                    msg = (
-                        f"`{names[i]}` (labels) has shape {tuple(arrays[i].shape)}; with "
-                        "axis=None the other argument is one distribution, so the "
-                        "labels must be a single class index. Pass an integer axis."
-                    )
-                    raise DistributionError(msg)
-                arrays[i] = xp.reshape(arrays[i], (1,))
+            if k == "labels" and arrays[i].ndim != 0:
+                msg = (
+                    f"`{names[i]}` (labels) has shape {tuple(arrays[i].shape)}; with "
+                    "axis=None the other argument is one distribution, so the "
+                    "labels must be a single class index. Pass an integer axis."
+                )
+                raise DistributionError(msg)
         axis = 0
 
     ndim = max(arrays[i].ndim if k != "labels" else arrays[i].ndim + 1 for i, k in enumerate(kinds))
@@ -353,10 +389,7 @@ def dense(d: Dist, prep: Prepared) -> tuple[Array, Array | None]:
         classes = xp.arange(shape[ax], dtype=a.dtype, device=_compat.device_of(a))
         classes = xp.reshape(classes, tuple(shape))
         return xp.astype(a == classes, prep.dtype), None
-    if d.kind == "logits" or prep.normalize:
-        log = a - _compat.logsumexp(a, axis=ax, keepdims=True, xp=xp)
-    else:
-        log = a
+    log = _compat.log_softmax(a, axis=ax, xp=xp) if d.kind == "logits" or prep.normalize else a
     return xp.exp(log), log
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import numpy as np
+
 from klkit import _compat, _families, _fast, _native
 from klkit._compat import LN2
 from klkit._inputs import (
@@ -62,9 +64,16 @@ def entropy_terms(p: Array, lp: Array | None, /, *, xp: Namespace) -> Array:
     return xp.where(pos, -ps * lps, 0.0) + (p - p)
 
 
-def cross_entropy_terms(p: Array, q: Array, lq: Array | None, /, *, xp: Namespace) -> Array:
-    """-p log q elementwise: 0 where p = 0, +inf where p > 0 and q = 0."""
-    pos_p = p > 0
+def cross_entropy_terms(
+    p: Array, q: Array, lq: Array | None, /, *, xp: Namespace, lp: Array | None = None
+) -> Array:
+    """-p log q elementwise: 0 where p = 0, +inf where p > 0 and q = 0.
+
+    ``lp``/``lq``: log p and log q when known exactly (log-space inputs); P(x) > 0 is
+    then read from ``lp > -inf``, so a probability that underflows to 0 in linear
+    space still counts (``Logits([-800, 0])`` puts mass e^-800 on its first outcome).
+    """
+    pos_p = p > 0 if lp is None else lp > -xp.inf
     pos_q = q > 0 if lq is None else lq > -xp.inf
     both = pos_p & pos_q
     ps = xp.where(both, p, 1.0)
@@ -81,6 +90,7 @@ def kl_terms(
     *,
     xp: Namespace,
     diff: Array | None = None,
+    log_ratio: Array | None = None,
 ) -> Array:
     """P log(p/q) - p + q elementwise: >= 0, q where p = 0, +inf where q = 0 < p.
 
@@ -99,6 +109,9 @@ def kl_terms(
     ``p + q`` with ``diff = q - p``, exact where p and q are within a factor of 2);
     near ``r = 1`` the terms take it instead of ``q - p`` (which would carry the
     rounding of ``q``). Only with linear-space inputs.
+
+    ``log_ratio``: log(q/p) itself where it is known more accurately than
+    ``lq - lp`` (two softmaxes of nearly equal logits, see :func:`_logit_log_ratio`).
     """
     pos_p = p > 0 if lp is None else lp > -xp.inf
     pos_q = q > 0 if lq is None else lq > -xp.inf
@@ -116,6 +129,8 @@ def kl_terms(
         L = xp.where(
             ok, xp.log(ratio), xp.log(xp.where(ok, 1.0, qs)) - xp.log(xp.where(ok, 1.0, ps))
         )
+    elif log_ratio is not None:
+        L = xp.where(both, log_ratio, 0.0)
     else:
         lps = xp.log(ps) if lp is None else xp.where(both, lp, 0.0)
         lqs = xp.log(qs) if lq is None else xp.where(both, lq, 0.0)
@@ -181,22 +196,35 @@ def _sum(x: Array, prep: Prepared) -> Array:
     return prep.xp.sum(x, axis=prep.axis)
 
 
-def _log_at_label(d: Dist, labels: Array, prep: Prepared) -> tuple[Array, Array | None]:
-    """(log q[y], q[y]) for labels y, without building a one-hot or log-softmax array.
+def _at_label(d: Dist, labels: Array, prep: Prepared) -> tuple[Array, Array | None, Array]:
+    """``(log q[y], q[y], rest)`` for labels y, without a one-hot or log-softmax array.
 
-    The second item is None when q is given in log space (so q sums to 1 exactly).
+    ``rest`` is the mass of q off the label, summed without cancellation (0 for a
+    softmax, whose mass is 1 exactly). ``q[y]`` is None for logits (normalised by
+    construction). A confident logit keeps its digits: ``log q[y]`` is
+    ``(z[y] - max z) - log1p(R)`` (see :func:`klkit._compat.softmax_parts`).
     """
     xp, ax = prep.xp, prep.axis
+    a = d.array
     if d.kind == "logits" or (d.kind == "logprobs" and prep.normalize):
-        lse = _compat.logsumexp(d.array, axis=ax, keepdims=True, xp=xp)
-        return _compat.take_along_axis(d.array, labels, axis=ax, xp=xp) - lse, None
-    if d.kind == "logprobs":
-        return _compat.take_along_axis(d.array, labels, axis=ax, xp=xp), None
-    q_y = _compat.take_along_axis(d.array, labels, axis=ax, xp=xp)
+        _, shifted, log1p_rest = _compat.softmax_parts(a, axis=ax, xp=xp)
+        log_q_y = _compat.take_along_axis(shifted, labels, axis=ax, xp=xp) - log1p_rest
+        return log_q_y, None, xp.zeros_like(log_q_y)
+    shape = [1] * a.ndim
+    shape[ax] = a.shape[ax]
+    classes = xp.reshape(
+        xp.arange(a.shape[ax], dtype=labels.dtype, device=_compat.device_of(a)), tuple(shape)
+    )
+    prob = xp.exp(a) if d.kind == "logprobs" else a
     if prep.normalize:
-        q_y = q_y / xp.sum(d.array, axis=ax, keepdims=True)
+        prob = prob / xp.sum(prob, axis=ax, keepdims=True)
+    rest = xp.sum(xp.where(classes == labels, xp.zeros_like(prob), prob), axis=ax, keepdims=True)
+    if d.kind == "logprobs":
+        log_q_y = _compat.take_along_axis(a, labels, axis=ax, xp=xp)
+        return log_q_y, xp.exp(log_q_y), rest
+    q_y = _compat.take_along_axis(prob, labels, axis=ax, xp=xp)
     pos = q_y > 0
-    return xp.where(pos, xp.log(xp.where(pos, q_y, 1.0)), -xp.inf), q_y
+    return xp.where(pos, xp.log(xp.where(pos, q_y, 1.0)), -xp.inf), q_y, rest
 
 
 def _labels_only(prep: Prepared, *, equal: float, differ: float) -> Array:
@@ -329,12 +357,14 @@ def _cross_entropy_nats(prep: Prepared) -> Array:
     if dp.kind == dq.kind == "labels":
         out = _labels_only(prep, equal=0.0, differ=xp.inf)
     elif _label_pair(prep):
-        log_q_y, _ = _log_at_label(dq, dp.array, prep)
-        out = xp.squeeze(0.0 - log_q_y, axis=prep.axis)  # 0.0 - x: no -0.0
+        log_q_y, _, _ = _at_label(dq, dp.array, prep)
+        # 0.0 - x: no -0.0; a q[y] above 1 (within the sum tolerance) gives 0, not < 0
+        out = xp.squeeze(xp.clip(0.0 - log_q_y, min=0.0), axis=prep.axis)
     else:
-        prob_p, _ = dense(dp, prep)
+        prob_p, log_p = dense(dp, prep)
         prob_q, log_q = dense(dq, prep)
-        out = xp.clip(_sum(cross_entropy_terms(prob_p, prob_q, log_q, xp=xp), prep), min=0.0)
+        terms = cross_entropy_terms(prob_p, prob_q, log_q, xp=xp, lp=log_p)
+        out = xp.clip(_sum(terms, prep), min=0.0)
     return out
 
 
@@ -344,19 +374,20 @@ def _kl_nats(prep: Prepared) -> Array:
     if dp.kind == dq.kind == "labels":
         out = _labels_only(prep, equal=0.0, differ=xp.inf)
     elif _label_pair(prep):
-        log_q_y, q_y = _log_at_label(dq, dp.array, prep)
-        if q_y is None:  # q sums to 1 exactly: D = -log q[y]
-            out = xp.clip(-log_q_y, min=0.0)
-        else:  # terms at y and elsewhere, each >= 0: [-log q_y - 1 + q_y] + [S - q_y]
+        log_q_y, q_y, rest = _at_label(dq, dp.array, prep)
+        if q_y is None:  # a softmax sums to 1 exactly: D = -log q[y]
+            out = xp.clip(0.0 - log_q_y, min=0.0)
+        else:  # as the terms of the probability path, each >= 0: the label's, and Q's rest
             one = xp.ones_like(q_y)
-            total = 1.0 if prep.normalize else xp.sum(dq.array, axis=prep.axis, keepdims=True)
-            rest = xp.clip(total - q_y, min=0.0)
             out = kl_terms(one, q_y, xp.zeros_like(q_y), log_q_y, xp=xp) + rest
         out = xp.squeeze(out, axis=prep.axis)
     else:
         prob_p, log_p = dense(dp, prep)
         prob_q, log_q = dense(dq, prep)
-        if log_p is None and log_q is None and _compat.is_jax_tracer(prob_p, prob_q):
+        if log_p is not None and log_q is not None:
+            ratio = _logit_log_ratio(dp, dq, prob_p, log_p, log_q, prep)
+            out = _sum(kl_terms(prob_p, prob_q, log_p, log_q, xp=xp, log_ratio=ratio), prep)
+        elif log_p is None and log_q is None and _compat.is_jax_tracer(prob_p, prob_q):
             out = _native.jax_kl_rows(
                 prob_p,
                 prob_q,
@@ -368,9 +399,51 @@ def _kl_nats(prep: Prepared) -> Array:
     return out
 
 
+def _logit_log_ratio(
+    dp: Dist, dq: Dist, prob_p: Array, log_p: Array, log_q: Array, prep: Prepared
+) -> Array:
+    """log(q/p) for two log-space arguments, accurate when they are nearly equal.
+
+    ``log_q - log_p`` carries the rounding of each log-softmax (eps times the size of
+    the logits), which swamps a KL of order (difference)^2. For two softmaxes
+    (logits, or log-probabilities with ``normalize``), with d = z_q - z_p taken
+    relative to its value at P's largest logit, e_k = d_k - d_0,
+    log(q/p) = e - log sum_j p_j exp(e_j), and the sum is
+    ``log1p(sum_j p_j expm1(e_j))``: nothing overflows where every |e| <= 1, and
+    nothing cancels, since the outcome that carries most of P's mass has e = 0
+    (against d itself, a near-one-hot P would lose the KL in the rounding of
+    p_0 expm1(d_0)). d is carried as an unevaluated sum hi + lo (Knuth's TwoSum), so
+    e keeps the logits' last digits even where z_q - z_p rounds. Other rows use the
+    difference of the two log-softmaxes, as do normalised log-probabilities.
+    """
+    xp, ax = prep.xp, prep.axis
+    softmax = {"logits"} if not prep.normalize else {"logits", "logprobs"}
+    if not (dp.kind in softmax and dq.kind in softmax):
+        return log_q - log_p
+    zp, zq = xp.broadcast_arrays(dp.array, dq.array)
+    hi = zq - zp  # TwoSum: hi + lo = zq - zp exactly (NaN for infinite logits)
+    back = hi - zq
+    lo = (zq - (hi - back)) - (zp + back)
+    top = xp.argmax(zp, axis=ax, keepdims=True)
+    hi0 = _compat.take_along_axis(hi, top, axis=ax, xp=xp)
+    lo0 = _compat.take_along_axis(lo, top, axis=ax, xp=xp)
+    e = (hi - hi0) + (lo - lo0)
+    close = xp.all(xp.abs(e) <= 1.0, axis=ax, keepdims=True)
+    es = xp.where(close, e, 0.0)
+    shift = xp.log1p(xp.sum(prob_p * xp.expm1(es), axis=ax, keepdims=True))
+    return xp.where(close, es - shift, log_q - log_p)
+
+
 # --- public measures ------------------------------------------------------------------
 
+#: NumPy's floating-point warnings are off inside klkit: every overflow, 0/0 or log 0
+#: in an intermediate step is either masked (the result says +inf, 0 or NaN by the
+#: documented conventions) or turned into a DistributionError by the checks, so the
+#: warnings would only be noise on the caller's stderr.
+_quiet = np.errstate(all="ignore")
 
+
+@_quiet
 def entropy(
     p: Any,
     *,
@@ -449,6 +522,7 @@ def entropy(
     )
 
 
+@_quiet
 def cross_entropy(
     p: Any,
     q: Any,
@@ -524,6 +598,7 @@ def cross_entropy(
     )
 
 
+@_quiet
 def kl_divergence(
     p: Any,
     q: Any,
@@ -616,6 +691,7 @@ def _js_nats(prep: Prepared) -> Array:
     return xp.clip(_sum(terms, prep) / 4.0, min=0.0, max=LN2)
 
 
+@_quiet
 def js_divergence(
     p: Any,
     q: Any,
@@ -675,6 +751,7 @@ def js_divergence(
     )
 
 
+@_quiet
 def js_distance(
     p: Any,
     q: Any,
@@ -748,6 +825,7 @@ def _neg_xlogy(x: Array, y: Array, log_y: Array, *, xp: Namespace) -> Array:
     return xp.where(both, -xs * log_y, xp.where(pos_x, xp.inf, xp.zeros_like(xs)))
 
 
+@_quiet
 def binary_cross_entropy(
     y: Any, y_hat: Any, *, base: float | None = None, validate: bool = True
 ) -> Any:
