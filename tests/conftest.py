@@ -134,6 +134,22 @@ def eager_lib(request: pytest.FixtureRequest) -> Lib:
     return make_lib(request.param)
 
 
+@pytest.fixture(scope="session")
+def all_libs() -> dict[Backend, Lib]:
+    """Every backend at hand, for tests that draw one per example (Hypothesis).
+
+    A backend named in ``KLKIT_TEST_BACKENDS`` that is missing fails here; others that
+    are missing are left out.
+    """
+    out = {}
+    for backend in Backend:
+        try:
+            out[backend] = make_lib(backend)
+        except pytest.skip.Exception:
+            continue
+    return out
+
+
 ENGINES = ["ufuncs", "numba"]
 
 

@@ -374,14 +374,21 @@ def dask_blockwise(
     ax = axis % ndim
     aligned = []
     for r, lab in zip(raws, labels, strict=True):
-        if lab:
-            if r.ndim != ndim - 1:
-                return None
-            aligned.append(da.expand_dims(r, axis=ax))
-        elif r.ndim != ndim or len(r.chunks[ax]) != 1:
+        lead = ndim - (1 if lab else 0) - r.ndim
+        if lead < 0 or (lab and lead and ax < lead):
             return None
-        else:
+        r = r[(None,) * lead] if lead else r
+        if lab:
+            aligned.append(da.expand_dims(r, axis=ax))
+        elif len(r.chunks[ax]) == 1:
             aligned.append(r)
+        elif r.shape[ax] * r.dtype.itemsize <= _chunk_bytes():
+            # Rows split across chunks would need the lazy graph, whose NumPy tasks run
+            # outside klkit (and outside its error state); a row that fits in a chunk is
+            # put in one, with the other axes sized by Dask's own chunk-size setting.
+            aligned.append(r.rechunk({i: -1 if i == ax else "auto" for i in range(ndim)}))
+        else:
+            return None
     return _map(
         da,
         _common_grid(aligned, outcome_axis=ax),
@@ -391,6 +398,14 @@ def dask_blockwise(
         axis=ax,
         options=options,
     )
+
+
+def _chunk_bytes() -> int:
+    """Dask's target chunk size in bytes (``array.chunk-size``, 128 MiB by default)."""
+    import dask  # noqa: PLC0415  (only reached with Dask input)
+    from dask.utils import parse_bytes  # noqa: PLC0415
+
+    return int(parse_bytes(dask.config.get("array.chunk-size")))
 
 
 def _common_grid(arrays: list[Any], *, outcome_axis: int | None) -> list[Any]:
@@ -411,7 +426,7 @@ def _common_grid(arrays: list[Any], *, outcome_axis: int | None) -> list[Any]:
         cuts = {
             int(c)
             for a in arrays
-            if a.shape[i] == full and full != 1
+            if a.shape[i] == full and full > 1
             for c in np.cumsum((0, *a.chunks[i]))
         }
         grid.append(tuple(np.diff(sorted(cuts)).tolist()) if cuts and i != outcome_axis else None)

@@ -260,8 +260,8 @@ def explain(
     ----------
     p, q : array_like, pandas Series, Logits, LogProbs or Labels, shape ``(K,)``
         One target and one prediction (they broadcast to one dimension).
-    base : float, optional
-        Logarithm base; None means e (nats).
+    base : float or str, optional
+        Logarithm base; None means e (nats); as in :func:`klkit.entropy`.
     normalize : bool, default False
         Rescale counts or weights to sum to 1 first.
     outcomes : sequence, optional

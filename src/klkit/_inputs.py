@@ -372,17 +372,25 @@ def _with(shape: tuple[int, ...], axis: int, n: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-def dense(d: Dist, prep: Prepared) -> tuple[Array, Array | None]:
+def dense(d: Dist, prep: Prepared, *, log_of_weights: bool = False) -> tuple[Array, Array | None]:
     """Probabilities of ``d`` along the axis, and exact log-probabilities if known.
 
     Labels become a one-hot array here; the measures that matter most
     (cross-entropy and KL from labels) read labels without this.
+    ``log_of_weights``: with ``normalize``, also return ``log w - log sum w`` for
+    weights w, which keeps its digits where ``w / sum w`` is subnormal (entropy and
+    cross-entropy ask for it; KL and JS use ratios of the probabilities instead).
     """
     xp, ax, a = prep.xp, prep.axis, d.array
     if d.kind == "probs":
-        if prep.normalize:
-            a = a / xp.sum(a, axis=ax, keepdims=True)
-        return a, None
+        if not prep.normalize:
+            return a, None
+        total = xp.sum(a, axis=ax, keepdims=True)
+        if not log_of_weights:
+            return a / total, None
+        pos = a > 0
+        log = xp.where(pos, xp.log(xp.where(pos, a, 1.0)) - xp.log(total), -xp.inf)
+        return a / total, log
     if d.kind == "labels":
         shape = [1] * a.ndim
         shape[ax] = int(prep.n_outcomes or 0)

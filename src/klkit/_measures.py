@@ -346,7 +346,7 @@ def _entropy_nats(prep: Prepared) -> Array:
         out = xp.zeros(d.array.shape, dtype=prep.dtype, device=_compat.device_of(d.array))
         out = xp.squeeze(out, axis=prep.axis) if prep.n_outcomes is not None else out
     else:
-        prob, log = dense(d, prep)
+        prob, log = dense(d, prep, log_of_weights=True)
         out = xp.clip(_sum(entropy_terms(prob, log, xp=xp), prep), min=0.0)
     return out
 
@@ -361,8 +361,8 @@ def _cross_entropy_nats(prep: Prepared) -> Array:
         # 0.0 - x: no -0.0; a q[y] above 1 (within the sum tolerance) gives 0, not < 0
         out = xp.squeeze(xp.clip(0.0 - log_q_y, min=0.0), axis=prep.axis)
     else:
-        prob_p, log_p = dense(dp, prep)
-        prob_q, log_q = dense(dq, prep)
+        prob_p, log_p = dense(dp, prep, log_of_weights=True)
+        prob_q, log_q = dense(dq, prep, log_of_weights=True)
         terms = cross_entropy_terms(prob_p, prob_q, log_q, xp=xp, lp=log_p)
         out = xp.clip(_sum(terms, prep), min=0.0)
     return out
@@ -462,8 +462,9 @@ def entropy(
     ----------
     p : array_like, Logits, LogProbs or Labels, shape ``(..., K)``
         Probabilities along ``axis`` (or counts/weights with ``normalize=True``).
-    base : float, optional
-        Logarithm base; None means e (nats). Any positive finite number but 1.
+    base : float or str, optional
+        Logarithm base; None means e (nats). A real number > 1 (2 for bits, 10 for
+        bans), or a unit name: ``"bits"``, ``"nats"``, ``"bans"``, ``"e"``.
     axis : int or None, default -1
         The axis of outcomes; None treats the whole array as one distribution.
     keepdims : bool, default False
@@ -487,7 +488,8 @@ def entropy(
         Negative, NaN or infinite entries; rows not summing to 1 within
         ``max(sqrt(eps), K*eps)``; no outcomes; non-numeric or complex input.
     ValueError
-        A ``base`` that is not a positive finite number other than 1.
+        A ``base`` that is not a number > 1 or a unit name (a base in (0, 1) would
+        make every measure negative).
 
     Notes
     -----
@@ -844,8 +846,8 @@ def binary_cross_entropy(
         :math:`\hat y = \sigma(z)`; logits use
         :math:`y\,\mathrm{softplus}(-z) + (1-y)\,\mathrm{softplus}(z)`, exact for
         logits of +-1e4.
-    base : float, optional
-        Logarithm base; None means e (nats).
+    base : float or str, optional
+        Logarithm base; None means e (nats); as in :func:`entropy`.
     validate : bool, default True
         Check the inputs, as in :func:`entropy`.
 
