@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.stats as ss
 
@@ -50,7 +51,6 @@ def test_infinite_kl_is_visible_per_outcome():
 
 
 def test_series_index_names_outcomes():
-    pd = pytest.importorskip("pandas")
     p = pd.Series([0.2, 0.8], index=["rain", "sun"])
     q = pd.Series([0.5, 0.5], index=["rain", "sun"])
     b = kl.explain(p, q)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from backends import Backend, requires
 
 import klkit as kl
 
-torch = pytest.importorskip("torch")
-jax = pytest.importorskip("jax")
+torch = requires(Backend.TORCH, "torch")
+jax = requires(Backend.JAX, "jax")
 jnp = jax.numpy
 jax.config.update("jax_enable_x64", True)
 

@@ -69,7 +69,7 @@ def _report():
 # --- classification ------------------------------------------------------------------------
 
 
-class Failure(AssertionError):
+class FuzzFailure(AssertionError):  # noqa: N818  (the third class of outcome)
     pass
 
 
@@ -81,18 +81,18 @@ def classify(prop: str, call: Any, *, valid: bool | None, check: Any = None) -> 
         text = str(e)
         if not any(name in text for name in ARGUMENT_NAMES) and "klkit" not in text:
             msg = f"{prop}: an error that names no argument: {type(e).__name__}: {text}"
-            raise Failure(msg) from e
+            raise FuzzFailure(msg) from e
         if valid is True:
             msg = f"{prop}: a clean error for input inside the contract: {text}"
-            raise Failure(msg) from e
+            raise FuzzFailure(msg) from e
         TALLY[f"{prop}: clean error"] += 1
         return None
     except Exception as e:
         msg = f"{prop}: raw {type(e).__name__}: {e}"
-        raise Failure(msg) from e
+        raise FuzzFailure(msg) from e
     if valid is False:
         msg = f"{prop}: a value ({out!r}) for input that breaks the contract"
-        raise Failure(msg)
+        raise FuzzFailure(msg)
     if check is not None:
         check(out)
     TALLY[f"{prop}: value"] += 1
@@ -299,7 +299,7 @@ def test_measures_on_hostile_arrays(all_libs, data):
         # the second argument may broadcast: drop leading axes or set some to 1
         shape = full
         if i == 1 and draw(st.booleans()):
-            shape = tuple(1 if draw(st.booleans()) else n for n in full[:-1]) + (k,)
+            shape = (*(1 if draw(st.booleans()) else n for n in full[:-1]), k)
         if kind == "labels":
             label_dtype = draw(st.sampled_from(LABEL_DTYPES[backend]))
             g = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -382,9 +382,7 @@ def test_measures_on_hostile_arrays(all_libs, data):
             return  # outside the contract with validate=False, or flushed: any number
         batch_shape = np.broadcast_shapes(*(h.shape[:-1] for h in hosts))
         rows = [np.broadcast_to(h, (*batch_shape, h.shape[-1])) for h in hosts]
-        dense = [
-            dense_rows(kind, r, k, normalize) for kind, r in zip(kinds, rows, strict=True)
-        ]
+        dense = [dense_rows(kind, r, k, normalize) for kind, r in zip(kinds, rows, strict=True)]
         want = []
         for i in range(int(np.prod(batch_shape))):
             value = mp_measure(name, dense[0][i], dense[1][i] if n_args == 2 else None)
@@ -407,3 +405,209 @@ def test_measures_on_hostile_arrays(all_libs, data):
         return out.compute() if hasattr(out, "compute") else out  # Dask checks at compute()
 
     classify(name, call, valid=valid, check=check)
+
+
+# --- binary cross-entropy ----------------------------------------------------------------------
+
+
+def mp_bce(y: float, h: float, logits: bool) -> Any:
+    y = mp(y)
+    if logits:  # y softplus(-z) + (1 - y) softplus(z)
+        z = mp(h)
+        return y * mpmath.log1p(mpmath.exp(-z)) + (1 - y) * mpmath.log1p(mpmath.exp(z))
+    h = mp(h)
+    total = mpmath.mpf(0)
+    for weight, prob in ((y, h), (1 - y, 1 - h)):
+        if weight > 0:
+            total += mpmath.inf if prob == 0 else -weight * mpmath.log(prob)
+    return total
+
+
+@SETTINGS
+@given(st.data())
+def test_binary_cross_entropy_on_hostile_arrays(all_libs, data):
+    draw = data.draw
+    lib = all_libs[draw(st.sampled_from(sorted(all_libs, key=lambda b: b.value)))]
+    backend = lib.backend.value
+    dtype = draw(st.sampled_from(FLOAT_DTYPES[backend]))
+    shape = tuple(draw(st.integers(0, 3)) for _ in range(draw(st.integers(0, 2))))
+    shape_hat = shape[draw(st.integers(0, len(shape))) :] if draw(st.booleans()) else shape
+    g = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    logits = draw(st.booleans())
+    base = draw(st.sampled_from([None, 2, "bits", 10.0]))
+    validate = draw(st.booleans())
+    y = np.where(g.random(shape) < 0.3, g.integers(0, 2, shape), g.random(shape)).astype(float)
+    h = (
+        g.normal(0, draw(st.sampled_from([1.0, 40.0, 1e4])), shape_hat)
+        if logits
+        else g.random(shape_hat)
+    )
+    if not logits and h.size and draw(st.booleans()):
+        h.reshape(-1)[0] = draw(st.sampled_from([0.0, 1.0, 5e-320]))
+    spoil = draw(st.sampled_from(["none", "none", "y", "h"]))
+    bad_value = draw(st.sampled_from([np.nan, np.inf, -np.inf, -0.5, 1.5]))
+    broken = False
+    if spoil == "y" and y.size:
+        y.reshape(-1)[0] = bad_value
+        broken = True
+    if spoil == "h" and h.size:
+        h.reshape(-1)[0] = bad_value
+        broken = not (logits and bad_value in (-0.5, 1.5))
+    with np.errstate(all="ignore"):
+        yc, hc = y.astype(dtype), h.astype(dtype)
+    if backend == "jax" and (np.abs(hc[(hc != 0)]) < np.finfo(dtype).tiny).any():
+        broken = None  # flushed subnormal: documented
+    valid: bool | None = not broken if broken is not None else None
+    if not validate and valid is not True:
+        valid = None
+
+    def check(out: Any) -> None:
+        if valid is not True:
+            return
+        yb, hb = np.broadcast_arrays(yc.astype(np.float64), hc.astype(np.float64))
+        scale = mpmath.log({"bits": 2}.get(base, base)) if base is not None else 1
+        want = np.array(
+            [
+                float(mp_bce(a, b, logits) / scale)
+                for a, b in zip(yb.ravel(), hb.ravel(), strict=True)
+            ]
+        ).reshape(yb.shape)
+        assert_close(host(out), want, getattr(out, "dtype", np.float64), f"bce {backend} {dtype}")
+
+    def call() -> Any:
+        hat = kl.Logits(lib.asarray(hc)) if logits else lib.asarray(hc)
+        out = kl.binary_cross_entropy(lib.asarray(yc), hat, base=base, validate=validate)
+        return out.compute() if hasattr(out, "compute") else out
+
+    classify("binary_cross_entropy", call, valid=valid, check=check)
+
+
+# --- inputs that are not distributions at all --------------------------------------------------
+
+NOT_NUMBERS = [
+    np.array([0.5 + 0.5j, 0.5 + 0j]),
+    np.array(["0.5", "0.5"]),
+    np.array([0.5, 0.5], dtype=object),
+    np.array(["2020-01-01", "2020-01-02"], dtype="datetime64[D]"),
+    np.array([1, 2], dtype="timedelta64[s]"),
+    [[0.5, 0.5], [1.0]],
+    [0.5, None],
+    [0.5, "a"],
+    "0.5,0.5",
+    None,
+    {"a": "x"},
+    np.array([], dtype=np.float64),
+    np.zeros((3, 0)),
+    [],
+]
+
+
+@SETTINGS
+@given(
+    st.sampled_from(MEASURES),
+    st.sampled_from(range(len(NOT_NUMBERS))),
+    st.booleans(),
+    st.sampled_from([-1, 0, None]),
+)
+def test_not_numbers_are_clean_errors(name, which, first, axis):
+    bad = NOT_NUMBERS[which]
+    good = np.array([0.5, 0.5])
+    args = [bad] if name == "entropy" else ([bad, good] if first else [good, bad])
+    valid = None if isinstance(bad, np.ndarray) and bad.dtype == object else False
+    if isinstance(bad, np.ndarray) and bad.dtype == object:  # objects that are numbers
+        valid = True if axis != 0 or name == "entropy" else None
+    classify(name, lambda: getattr(kl, name)(*args, axis=axis), valid=valid)
+
+
+@SETTINGS
+@given(st.sampled_from(MEASURES[1:]), st.data())
+def test_mixed_backends_are_a_type_error_naming_both(all_libs, name, data):
+    backends = sorted(all_libs, key=lambda b: b.value)
+    if len(backends) < 2:
+        return
+    a, b = data.draw(st.lists(st.sampled_from(backends), min_size=2, max_size=2, unique=True))
+    p = all_libs[a].asarray(np.array([0.25, 0.75]))
+    q = all_libs[b].asarray(np.array([0.5, 0.5]))
+
+    text = ""
+    try:
+        getattr(kl, name)(p, q)
+    except TypeError as e:
+        text = str(e)
+    except Exception as e:
+        msg = f"{name}: raw {type(e).__name__} for {a.value} against {b.value}: {e}"
+        raise FuzzFailure(msg) from e
+    assert "`p`" in text, (a, b, text)
+    assert "`q`" in text, (a, b, text)
+    TALLY[f"{name} (mixed backends): clean error"] += 1
+
+
+# --- explain -------------------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(st.data())
+def test_explain_on_hostile_pairs(data):
+    draw = data.draw
+    k = draw(st.integers(1, 6))
+    kinds = [
+        draw(st.sampled_from(["probs", "probs", "logits", "logprobs", "labels"])) for _ in "pq"
+    ]
+    normalize = draw(st.booleans())
+    outcomes = draw(st.sampled_from([None, "names", "short", 5, "abc"]))
+    base = draw(st.sampled_from([None, 2, "bits", 0.5]))
+    args, breaks, hosts = [], [], []
+    for kind in kinds:
+        if kind == "labels":
+            y = draw(st.integers(-1, k))
+            args.append(kl.Labels(y))
+            breaks.append(not 0 <= y < k)
+            hosts.append(np.array([y]))
+            continue
+        if kind == "probs":
+            spoil, broken = draw(st.sampled_from(SPOILS))
+            values = probability_rows(draw, (k,), spoil)
+            if normalize:
+                broken = bool(~np.isfinite(values).all() or (values < 0).any() or values.sum() <= 0)
+            elif broken is not True:
+                off = abs(values.sum() - 1)
+                broken = False if off < 1e-9 else None if off < 1e-6 else True
+            args.append(values)
+        else:
+            values, broken = logit_rows(draw, (k,))
+            if kind == "logprobs":
+                broken = True if broken else None
+            args.append(kl.Logits(values) if kind == "logits" else kl.LogProbs(values))
+        breaks.append(broken)
+        hosts.append(values)
+    valid: bool | None = None if None in breaks else not any(breaks)
+    if all(kind == "labels" for kind in kinds):
+        valid = False
+    names = {"names": [f"o{i}" for i in range(k)], "short": ["a"] * (k + 1)}.get(outcomes, outcomes)
+    if outcomes in ("short", 5, "abc") or base == 0.5:
+        valid = False if valid is not None else None
+
+    def check(b: Any) -> None:
+        if valid is not True:
+            return
+        dense = [
+            dense_rows(kind, np.asarray(h, float).reshape(1, -1), k, normalize)[0]
+            for kind, h in zip(kinds, hosts, strict=True)
+        ]
+        scale = mpmath.log(2) if base in (2, "bits") else 1
+        want = [
+            float(mp_measure("entropy", dense[0], None) / scale),
+            float(mp_measure("cross_entropy", dense[0], dense[1]) / scale),
+            float(mp_measure("kl_divergence", dense[0], dense[1]) / scale),
+        ]
+        got = np.array([b.entropy, b.cross_entropy, b.kl_divergence])
+        assert_close(got, np.array(want), np.float64, "explain")
+        assert len(b.outcomes) == k
+        assert str(b)  # renders
+
+    classify(
+        "explain",
+        lambda: kl.explain(*args, base=base, normalize=normalize, outcomes=names),
+        valid=valid,
+        check=check,
+    )

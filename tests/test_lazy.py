@@ -7,12 +7,13 @@ import math
 import numpy as np
 import pytest
 import scipy.stats as ss
+from backends import Backend, requires
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import klkit as kl
 
-da = pytest.importorskip("dask.array")
+da = requires(Backend.DASK)
 
 
 class _NoCompute:
@@ -87,7 +88,7 @@ def test_dask_batch_streams_chunk_by_chunk():
 
 
 def test_dask_distributed_local_cluster():
-    distributed = pytest.importorskip("distributed")
+    distributed = requires(Backend.DASK, "distributed")
     rng = np.random.default_rng(2)
     p = rng.random((64, 10))
     p /= p.sum(-1, keepdims=True)
@@ -122,7 +123,7 @@ def _js(p, q):
 
 
 def test_jax_jit_skips_value_checks_and_matches_eager():
-    jax = pytest.importorskip("jax")
+    jax = requires(Backend.JAX, "jax")
     jnp = jax.numpy
     jax.config.update("jax_enable_x64", True)
     p = jnp.asarray([[0.2, 0.3, 0.5], [0.6, 0.2, 0.2]])
@@ -144,7 +145,7 @@ def test_jax_jit_skips_value_checks_and_matches_eager():
 
 
 def test_jax_vmap():
-    jax = pytest.importorskip("jax")
+    jax = requires(Backend.JAX, "jax")
     jnp = jax.numpy
     p = jnp.asarray([[0.2, 0.3, 0.5], [0.6, 0.2, 0.2]])
     q = jnp.asarray([[0.3, 0.3, 0.4], [0.1, 0.2, 0.7]])

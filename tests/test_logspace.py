@@ -12,6 +12,7 @@ import math
 import mpmath
 import numpy as np
 import pytest
+from backends import Backend, requires
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -76,7 +77,7 @@ def test_confident_logits_keep_relative_accuracy(gap, shift):
 
 
 def test_confident_logits_torch_fast_path():
-    torch = pytest.importorskip("torch")
+    torch = requires(Backend.TORCH, "torch")
     z = torch.tensor([[0.0, -20.0], [0.0, -40.0], [100.0, 80.0], [1.0, 2.0]], dtype=torch.float64)
     y = torch.tensor([0, 0, 0, 1])
     got = kl.cross_entropy(kl.Labels(y), kl.Logits(z)).numpy()

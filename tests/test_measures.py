@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import scipy.special as sc
 import scipy.stats as ss
+from backends import Backend, requires
 from scipy.spatial.distance import jensenshannon
 
 import klkit as kl
@@ -172,7 +173,7 @@ def test_numpy_scalar_result_like_scipy():
 
 
 def _torch():
-    return pytest.importorskip("torch")
+    return requires(Backend.TORCH, "torch")
 
 
 def test_logits_labels_cross_entropy_matches_torch(lib):

@@ -10,13 +10,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import klkit as kl
-
-pd = pytest.importorskip("pandas")
 
 WEATHER_P = {"rain": 0.2, "cloud": 0.3, "sun": 0.5}
 WEATHER_Q = {"sun": 0.4, "rain": 0.3, "cloud": 0.3}

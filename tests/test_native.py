@@ -9,11 +9,12 @@ import mpmath as mp
 import numpy as np
 import pytest
 import scipy.special as sp
+from backends import Backend, requires
 
 import klkit as kl
 from klkit import _native
 
-torch = pytest.importorskip("torch")
+torch = requires(Backend.TORCH, "torch")
 F = torch.nn.functional
 
 
@@ -233,7 +234,7 @@ def test_bce_logits_over_many_blocks_matches_a_float64_reference(dtype, transpos
 def test_jax_jit_kl_matches_mpmath_on_both_branches(rel, mp_kl):
     # rel = 1: every row's D is far above EXACT_BELOW, so the short formula runs;
     # rel <= 0.05: D ~ rel^2 / 2 is below it, so lax.cond takes the generic terms.
-    jax = pytest.importorskip("jax")
+    jax = requires(Backend.JAX, "jax")
     rng = np.random.default_rng(int(10 / rel))
     p64 = rows((4, 300), rng)
     q64 = p64 * np.exp(rel * rng.standard_normal(p64.shape))
@@ -249,7 +250,7 @@ def test_jax_jit_kl_matches_mpmath_on_both_branches(rel, mp_kl):
 
 
 def test_jax_jit_kl_keeps_zeros_and_infinities_exact():
-    jax = pytest.importorskip("jax")
+    jax = requires(Backend.JAX, "jax")
     p = jax.numpy.asarray([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5], [0.5, 0.5, 0.0]])
     q = jax.numpy.asarray([[0.0, 0.5, 0.5], [0.2, 0.3, 0.5], [0.25, 0.25, 0.5]])
     got = np.asarray(jax.jit(kl.kl_divergence)(p, q))
@@ -264,7 +265,7 @@ def test_jax_jit_kl_with_an_underflowing_ratio_is_finite_and_right(mp_kl):
     # there. On CPU, XLA flushes q/p to 0, so the finiteness check already sends it
     # there: this tests the result, not the min(Q) >= tiny * sum(P) check, which only
     # matters where subnormals are kept (not testable on this backend).
-    jax = pytest.importorskip("jax")
+    jax = requires(Backend.JAX, "jax")
     p = jax.numpy.asarray([[100.0, 1.0], [0.3, 0.7]], dtype=np.float32)
     q = jax.numpy.asarray([[2e-38, 1.0], [0.6, 0.4]], dtype=np.float32)
     got = np.asarray(jax.jit(lambda a, b: kl.kl_divergence(a, b, validate=False))(p, q))

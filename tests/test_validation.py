@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from backends import Backend, requires
 
 import klkit as kl
 
@@ -154,10 +155,10 @@ def test_bad_axis():
 
 
 def test_two_array_libraries_name_both():
-    torch = pytest.importorskip("torch")
+    torch = requires(Backend.TORCH, "torch")
     with pytest.raises(TypeError, match=r"`p` is a torch array and `q` is a numpy array"):
         kl.kl_divergence(torch.asarray(GOOD), GOOD)
-    jnp = pytest.importorskip("jax.numpy")
+    jnp = requires(Backend.JAX)
     with pytest.raises(TypeError, match=r"`y` is a jax array and `y_hat` is a torch array"):
         kl.binary_cross_entropy(jnp.asarray([1.0]), torch.asarray([0.5]))
 
@@ -228,7 +229,7 @@ def test_narrow_labels_do_not_wrap(dtype):
 
 @pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "uint8", "int64"])
 def test_torch_labels_of_any_integer_dtype(dtype):
-    torch = pytest.importorskip("torch")
+    torch = requires(Backend.TORCH, "torch")
     z = torch.tensor([[2.0, 0.5, -1.0], [0.0, 0.0, 3.0]], dtype=torch.float64, requires_grad=True)
     y = torch.tensor([0, 2], dtype=getattr(torch, dtype))
     want = torch.nn.functional.cross_entropy(z, y.long(), reduction="none")

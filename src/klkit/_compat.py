@@ -190,9 +190,7 @@ def take_along_axis(x: Array, indices: Array, /, *, axis: int, xp: Namespace) ->
     """
     if hasattr(xp, "take_along_axis"):
         # the batch axes broadcast both ways: labels (3,) against one q (K,) pick 3 rows
-        batch = [
-            max(a, b) if 1 in (a, b) else a for a, b in zip(x.shape, indices.shape, strict=True)
-        ]
+        batch = [b if a == 1 else a for a, b in zip(x.shape, indices.shape, strict=True)]
         batch[axis] = 1
         idx = xp.broadcast_to(indices, tuple(batch))
         batch[axis] = x.shape[axis]

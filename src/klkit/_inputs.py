@@ -136,7 +136,7 @@ def _unwrap(value: object) -> tuple[Kind, object]:
 
 def as_array(raw: object, name: str, xp: Namespace, device: Any) -> Array:
     """Turn an array, list, scalar or pandas object into an array of ``xp``."""
-    if is_array_api_obj(raw):
+    if is_array_api_obj(raw) and not (isinstance(raw, np.ndarray) and raw.dtype == object):
         return raw
     try:
         host = np.asarray(raw)
