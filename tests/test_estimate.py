@@ -56,7 +56,7 @@ def test_kozachenko_leonenko_entropy_and_bias_shrinking_with_n():
     g = np.random.default_rng(3)
     errors = {}
     for n in (60, 3000):
-        values = [ke.entropy(g.normal(0, 1, n), groups=0).value for _ in range(30)]
+        values = [ke.entropy(g.normal(0, 1, n), groups=None).value for _ in range(30)]
         errors[n] = abs(float(np.mean(values)) - H_STD_NORMAL)
     assert errors[3000] < errors[60] / 2, errors
     assert errors[3000] < 0.02
@@ -124,7 +124,7 @@ def test_duplicates_are_handled_not_log_zero():
     assert abs(est.value - 0.5) < 0.15
     assert math.isfinite(ke.entropy(x, rng=0).value)
     # two values, three copies each: the 3rd neighbour is the first at a positive distance
-    assert math.isfinite(ke.entropy(np.array([1.0, 1.0, 1.0, 2.0, 2.0, 2.0]), groups=0).value)
+    assert math.isfinite(ke.entropy(np.array([1.0, 1.0, 1.0, 2.0, 2.0, 2.0]), groups=None).value)
     with pytest.raises(ValueError, match=r"look discrete.*method='plugin'"):
         ke.entropy(np.ones(6))
 
@@ -146,8 +146,8 @@ def test_miller_madow_reduces_the_entropy_bias():
     plain, corrected = [], []
     for _ in range(300):
         s = g.integers(0, 6, 30)
-        plain.append(ke.entropy(s, groups=0).value)
-        corrected.append(ke.entropy(s, groups=0, miller_madow=True).value)
+        plain.append(ke.entropy(s, groups=None).value)
+        corrected.append(ke.entropy(s, groups=None, miller_madow=True).value)
     assert abs(np.mean(corrected) - math.log(6)) < abs(np.mean(plain) - math.log(6)) / 3
 
 
@@ -422,3 +422,100 @@ def test_a_dirichlet_is_only_compared_with_a_dirichlet_and_1d_mvn_is_sampled():
     truth = 0.5 * (0.5 - 1 + math.log(2))  # N(0, 1) against N(0, 2)
     assert est.method == "mc"
     assert est.ci_low < truth < est.ci_high
+
+
+# --- the trust issue: groups, ranges, units, limits, a missing SciPy ------------------------
+
+
+def test_groups_none_skips_the_interval_and_small_groups_are_refused():
+    x = np.random.default_rng(0).normal(size=200)
+    est = ke.entropy(x, groups=None, rng=0)
+    assert math.isnan(est.stderr)
+    assert "no interval" in str(est)
+    assert "nan" not in str(est)
+    for groups in (0, 1, 2.5, True):
+        with pytest.raises(ValueError, match=r"`groups` must be a whole number >= 2"):
+            ke.entropy(x, groups=groups)
+    with pytest.raises(ValueError, match=r"`confidence` must be a number between 0 and 1"):
+        ke.entropy(x, confidence=95)
+
+
+def test_kl_intervals_never_go_below_zero():
+    # Two samples of one law: the kNN KL is 0 give or take noise, its interval at n = 40
+    # is about +-0.8, so without the cut it would start below 0 (KL is never negative).
+    for seed in range(3):
+        g = np.random.default_rng(seed)
+        est = ke.kl_divergence(g.normal(size=40), g.normal(size=40), rng=0)
+        assert est.value - 2 * est.stderr < 0  # the uncut interval leaves [0, inf)
+        assert 0 <= est.ci_low <= est.ci_high
+
+
+def test_js_intervals_stay_below_log_2_and_discrete_entropy_above_0():
+    x, y = np.array(["a"] * 39 + ["b"]), np.array(["b"] * 40)
+    est = ke.js_divergence(x, y, rng=0)
+    assert est.value + 2 * est.stderr > math.log(2)  # the uncut interval would pass log 2
+    assert est.ci_high <= math.log(2)
+    bits = ke.js_divergence(x, y, rng=0, base=2)
+    assert bits.ci_high <= 1.0
+    h = ke.entropy(np.array(["a"] * 39 + ["b"]), rng=0)
+    assert h.value - 2 * h.stderr < 0
+    assert h.ci_low >= 0
+
+
+def test_units_are_named_as_explain_names_them():
+    for base, unit in ((10, "bans"), (math.e, "nats"), (3, "log-base-3 units"), ("bits", "bits")):
+        est = ke.kl_divergence(kl.Normal(0.0, 1.0), kl.Normal(1.0, 1.0), base=base)
+        assert est.unit == unit == kl.explain([0.5, 0.5], [0.5, 0.5], base=base).unit
+    with pytest.raises(ValueError, match=r"`base` must be a finite number > 1"):
+        ke.entropy(np.arange(10.0), base=0.5)
+
+
+def test_a_huge_discrete_support_is_summed_from_its_mass_or_refused(monkeypatch):
+    # binom(1e10, 1/2) has no mass below 4.9e9: the sum starts at its 1e-17 quantile
+    # (summing from 0 gave up after 1e8 points with 0 and no bound). Reference:
+    # H = log(2 pi e n p q) / 2 + O(1/n); SciPy's own pmf is good to ~2e-5 at this n.
+    est = ke.entropy(ss.binom(10**10, 0.5), method="quad")
+    assert est.value == pytest.approx(0.5 * math.log(2 * math.pi * math.e * 2.5e9), rel=1e-4)
+    assert math.isfinite(est.stderr)
+    monkeypatch.setenv("KLKIT_MAX_SUPPORT", "1000")
+    with pytest.raises(ValueError, match=r"more than 1,000 points, the limit \(KLKIT_MAX"):
+        ke.entropy(ss.poisson(1e6), method="quad")
+    monkeypatch.setenv("KLKIT_MAX_SUPPORT", "many")
+    with pytest.raises(ValueError, match="KLKIT_MAX_SUPPORT is 'many', not a limit"):
+        ke.entropy(ss.poisson(4.0), method="quad")
+
+
+def test_a_js_integral_that_fails_falls_back_to_monte_carlo():
+    # N(0, 1e-320) is narrower than any grid: it and N(0, 1) are disjoint in effect,
+    # so JS = log 2 (each half-KL against the mixture is log 2).
+    est = ke.js_divergence(ss.norm(0, 1e-320), ss.norm(0, 1), rng=0)
+    assert est.method == "mc"
+    assert est.value == pytest.approx(math.log(2), rel=1e-12)
+    # KL(N(0, s) || t(3)) with s = 1e-305: P is a spike at 0, so KL = -H(P) - log q(0)
+    # to O(s^2), H(P) = log(2 pi e)/2 + log s. Quadrature cannot sum a density of 4e304;
+    # Monte Carlo takes over.
+    s = 1e-305
+    est = ke.kl_divergence(ss.norm(0, s), ss.t(3), rng=0)
+    truth = -(0.5 * math.log(2 * math.pi * math.e) + math.log(s)) - float(ss.t(3).logpdf(0))
+    assert est.method == "mc"
+    assert abs(est.value - truth) < 4 * est.stderr + 1e-9 * truth
+
+
+def test_missing_scipy_is_one_line_naming_the_extra():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['scipy'] = None\n"
+        "try:\n"
+        "    import klkit.estimate\n"
+        "except ModuleNotFoundError as e:\n"
+        "    print(e)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "klkit.estimate needs SciPy; install it with: pip install 'klkit[estimate]'"
+    )

@@ -4,6 +4,8 @@ import itertools
 import math
 import os
 import stat
+import subprocess
+import sys
 
 import matplotlib as mpl
 
@@ -217,3 +219,51 @@ def test_save_refuses_unknown_formats_and_missing_directories(tmp_path):
         plot.save(fig, tmp_path / "die.docx")
     with pytest.raises(ValueError, match="does not exist"):
         plot.save(fig, tmp_path / "missing" / "die.png")
+
+
+def test_overwriting_a_file_keeps_its_permission_bits(tmp_path):
+    target = tmp_path / "die.png"
+    target.write_bytes(b"the old picture")
+    target.chmod(0o640)  # not what the umask would give (0o644 under 022)
+    mask = os.umask(0o022)
+    try:
+        plot.save(plot.compare(FAIR, LOADED), target)
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert target.read_bytes().startswith(b"\x89PNG")
+
+
+def test_outcome_names_are_drawn_as_written_never_as_maths(tmp_path):
+    names = ["$x^", "a$b$", "[/]"]  # "$x^" alone fails to parse as mathtext
+    fig = plot.compare([0.2, 0.3, 0.5], [0.3, 0.3, 0.4], outcomes=names)
+    plot.save(fig, tmp_path / "names.png")  # drawing parses every label
+    labels = fig.axes[1].get_xticklabels()
+    assert [label._preprocess_math(label.get_text()) for label in labels] == [
+        (name, False) for name in names
+    ]
+
+
+def test_densities_take_unit_names_like_explain():
+    fig = plot.compare(ss.norm(0, 1), ss.norm(1, 2), base="bits")
+    assert fig.axes[0].get_title().endswith("bits")
+    fig = plot.compare(ss.norm(0, 1), ss.norm(1, 2), base=10)
+    assert fig.axes[0].get_title().endswith("bans")
+
+
+def test_missing_matplotlib_is_one_line_naming_the_extra():
+    code = (
+        "import sys; sys.modules['matplotlib'] = None\n"
+        "from klkit.plot import compare\n"
+        "try:\n"
+        "    compare([0.5, 0.5], [0.3, 0.7])\n"
+        "except ModuleNotFoundError as e:\n"
+        "    print(e)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "klkit.plot needs matplotlib; install it with: pip install 'klkit[plot]'"
+    )

@@ -11,8 +11,8 @@ import difflib
 import functools
 import json
 import math
-import os
 import re
+import stat
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -25,9 +25,19 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 import klkit as kl
-from klkit._explain import COLUMNS, unit_name
-from klkit._io import InputError, Table, parse_names, parse_number, read_argument
-from klkit._validation import check_base
+from klkit._explain import COLUMNS
+from klkit._inputs import Named, align_named
+from klkit._io import (
+    InputError,
+    Table,
+    file_status,
+    parse_names,
+    parse_number,
+    quote,
+    read_argument,
+)
+from klkit._units import Base as LogBase
+from klkit._units import resolve_base
 
 __all__ = ["app", "main"]
 
@@ -40,13 +50,18 @@ app = typer.Typer(
         "Entropy, cross-entropy, KL and Jensen-Shannon divergence from the shell. "
         "P is the target (y_true), Q the prediction (y_pred). Distributions are given "
         "inline (0.2,0.8 or 1/6,5/6), as files (.csv[:column], .npy, .json, .txt) or "
-        "as - for standard input."
+        "as - for standard input. Outcomes that both sides name (CSV text column or "
+        "header, JSON keys) are matched by name.\n\n"
+        "Limits, raised with environment variables: KLKIT_MAX_BYTES (256M: the largest "
+        "file or standard input read), KLKIT_MAX_VALUES (10000000 values in one "
+        "argument), KLKIT_MAX_SUPPORT (10000000 points summed for a discrete "
+        "distribution)."
     ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-_out = Console(highlight=False)
+_out = Console(highlight=False, markup=False, emoji=False)  # names are text, never markup
 
 _P = ParamSpec("_P")
 
@@ -65,7 +80,9 @@ QArg = Annotated[
 Base = Annotated[
     str,
     typer.Option(
-        "--base", help="Logarithm base: a number, e, or a unit: bits (2), nats (e), bans (10)."
+        "--base",
+        help="Logarithm base: a number > 1 (2, 10, 1.5), e, or a unit: bits (2), nats (e), "
+        "bans (10).",
     ),
 ]
 Axis = Annotated[
@@ -107,7 +124,12 @@ Precision = Annotated[
 ]
 Outcomes = Annotated[
     str | None,
-    typer.Option(help="Names of the outcomes, comma-separated: a,b,c.", show_default=False),
+    typer.Option(
+        help="Names of the outcomes, comma-separated: a,b,c; they name P and Q where their "
+        "files do not (a CSV text column and JSON keys name them). Named outcomes are "
+        "matched by name.",
+        show_default=False,
+    ),
 ]
 Debug = Annotated[bool, typer.Option("--debug", help="Show the Python traceback of an error.")]
 SamplesFlag = Annotated[
@@ -165,6 +187,8 @@ _API_TO_CLI: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r" along axis=-?\d+"), ""),
     (re.compile(r"`(p|q|y|y_hat)`"), r"\1"),
     (re.compile(r"`outcomes`"), "--outcomes"),
+    (re.compile(r"\bmethod='(\w+)'"), r"--method \1"),
+    (re.compile(r"\bsmoothing=(\d[\d.]*)"), r"--smoothing \1"),
     (re.compile(r"`([^`]*)`"), r"\1"),  # family and parameter names: plain words
 ]
 _CLI_NAMES = {"p": "P", "q": "Q", "y": "Y", "y_hat": "Y_HAT"}
@@ -209,6 +233,8 @@ def _command(
                     raise _fail(name, _cli_words(str(e))) from None
                 if isinstance(e, ModuleNotFoundError) and "klkit[" in str(e):
                     raise _fail(name, str(e), status=1) from None
+                if isinstance(e, MemoryError):
+                    raise _fail(name, _out_of_memory(e)) from None
                 raise _fail(
                     name,
                     f"internal error ({type(e).__name__}: {e}); please report it, with the "
@@ -222,9 +248,17 @@ def _command(
     return register
 
 
+def _out_of_memory(e: MemoryError) -> str:
+    detail = f" ({quote(str(e), 100)})" if str(e) else ""
+    return (
+        f"out of memory{detail}: these inputs need more memory than this machine has; "
+        "give fewer outcomes, smaller batches or a distribution with a smaller support."
+    )
+
+
 def _unknown_option(token: str, ctx: typer.Context | None) -> str | None:
     """Say 'no such option' for a stray ``--flag`` (None for numbers like -1.5 or -inf)."""
-    if not re.match(r"--?[A-Za-z]", token) or os.path.exists(token):
+    if not re.match(r"--?[A-Za-z]", token) or file_status(token) is not None:
         return None
     try:  # -inf,0 is a list of numbers
         [parse_number(item) for item in token.split(",")]
@@ -239,51 +273,44 @@ def _unknown_option(token: str, ctx: typer.Context | None) -> str | None:
     close = difflib.get_close_matches(flag, known, n=1)
     hint = f" (did you mean {close[0]}?)" if close else ""
     command = ctx.command_path if ctx else "klkit"
-    return f"no such option {flag!r}{hint}; run '{command} --help' for the options."
+    return f"no such option {quote(flag, 40)}{hint}; run '{command} --help' for the options."
 
 
 # --- reading and shaping the inputs ---------------------------------------------------
 
-_UNITS: dict[str, float | None] = {
-    "e": None,
-    "nat": None,
-    "nats": None,
-    "bit": 2.0,
-    "bits": 2.0,
-    "ban": 10.0,
-    "bans": 10.0,
-    "dit": 10.0,
-    "dits": 10.0,
-    "hartley": 10.0,
-    "hartleys": 10.0,
-}
 
-
-def _parse_base(text: str) -> float | None:
-    key = text.strip().lower()
-    if key in _UNITS:
-        return _UNITS[key]
+def _base(text: str) -> LogBase:
+    """Read --base: a number (2, 1/2, 1e1) or a unit name, by the one rule of the API."""
+    stripped = text.strip()
     try:
-        value = parse_number(key)
-        check_base(value)
+        value: object = parse_number(stripped)
     except ValueError:
-        msg = (
-            f"--base: {text!r} is not a valid base; use a positive number other than 1 "
-            "(2, 10, 1.5), e, or a unit: bits, nats, bans."
+        value = stripped
+    try:
+        return resolve_base(value, name="--base")
+    except ValueError:
+        pass
+    if not isinstance(value, float):
+        reason = "not a number or a unit klkit knows"
+    elif not math.isfinite(value):
+        reason = "a base must be finite"
+    else:
+        reason = (
+            "a base must be greater than 1: log 1 = 0 measures nothing, and below 1 every "
+            "measure turns negative"
         )
-        raise _UserError(msg) from None
-    return value
+    msg = (
+        f"--base: {quote(text, 40)} is not a valid base ({reason}); use a number > 1 "
+        "(2, 10, 1.5), e, or a unit: bits, nats, bans."
+    )
+    raise _UserError(msg)
 
 
 class _Stdin:
-    """Standard input that keeps what was read: samples re-read it as labels."""
+    """Standard input, read when an argument is ``-`` (at most ``size`` characters)."""
 
-    def __init__(self) -> None:
-        self.text = ""
-
-    def read(self) -> str:
-        self.text = sys.stdin.read()
-        return self.text
+    def read(self, size: int = -1, /) -> str:
+        return sys.stdin.read(size)
 
 
 class _Reader:
@@ -294,7 +321,7 @@ class _Reader:
         self.stdin_taken_by: str | None = None
         self.stdin = _Stdin()
 
-    def __call__(self, arg: str, name: str) -> Table:
+    def __call__(self, arg: str, name: str, *, samples: bool = False) -> Table:
         unknown = _unknown_option(arg, self.ctx)
         if unknown:
             raise _UserError(unknown)
@@ -306,7 +333,7 @@ class _Reader:
                 )
                 raise _UserError(msg)
             self.stdin_taken_by = name
-        return read_argument(arg, name=name, stdin=self.stdin)
+        return read_argument(arg, name=name, stdin=self.stdin, samples=samples)
 
 
 def _logit_names(*, normalize: bool, logits: bool, q_logits: bool = False) -> frozenset[str]:
@@ -355,6 +382,55 @@ def _arrays(tables: dict[str, Table], axis: int | None) -> list[Any]:
             values = values[:, None]
         arrays.append(values)
     return arrays
+
+
+def _alignment_words(message: str) -> str:
+    """Say a core alignment error in command-line terms, with a fix for files."""
+    head, sep, _ = message.partition(" klkit aligns")
+    if sep and "different outcomes" in head:
+        head += (
+            " Outcomes named on both sides are matched by name, not by position; list an "
+            "outcome that cannot happen with probability 0 where it is missing (a row "
+            'name,0 in a CSV file, "name": 0 in a JSON object), or give one side without '
+            "names to match by position."
+        )
+    elif sep:
+        head = head.replace("name different rows", "name different distributions")
+        head += (
+            " The distributions of two named batches are matched by name (CSV header or "
+            "text column); give both the same names, or one side without names."
+        )
+    return _cli_words(head if sep else message)
+
+
+def _align(
+    tables: dict[str, Table],
+    arrays: list[Any],
+    axis: int | None,
+    *,
+    outcomes: tuple[str, ...] | None = None,
+) -> tuple[list[Any], tuple[Any, ...] | None]:
+    """Align the arguments' named outcomes (and named batch entries) by name.
+
+    ``axis`` is the outcome axis of a batch (None: every argument is 1-D); the values
+    in ``arrays`` are already shaped by :func:`_arrays`. ``outcomes`` (--outcomes)
+    names the outcomes of every argument that does not name its own. Returns the
+    values in the first named argument's order and the outcome names.
+    """
+    named = []
+    for (name, t), values in zip(tables.items(), arrays, strict=True):
+        if t.values.ndim == 2 and axis is not None:
+            own, rows = t.names(axis), t.names(1 - axis)
+        else:
+            own, rows = t.row_names, None
+        named.append((name, Named(values, outcomes=own or outcomes, rows=rows)))
+    if len(named) < 2:
+        return arrays, named[0][1].outcomes if named else None
+    try:
+        aligned, names = align_named(named, axis=0 if axis == 0 else -1)
+    except kl.DistributionError as e:
+        raise _UserError(_alignment_words(str(e))) from None
+    return [v for _, v in aligned], names
 
 
 def _entry_names(tables: dict[str, Table], axis: int) -> tuple[str, ...] | None:
@@ -407,23 +483,23 @@ def _run_measure(
     as_json: bool,
     precision: int | None,
 ) -> None:
-    log_base = _parse_base(base)
+    log_base = _base(base)
     read = _Reader(ctx)
     tables = {name: read(arg, name) for name, arg in args.items()}
     outcome_axis = _outcome_axis(tables, axis)
-    arrays = _arrays(tables, outcome_axis)
+    arrays, _ = _align(tables, _arrays(tables, outcome_axis), outcome_axis)
     dists = [
         kl.Logits(a) if name in logit_names else a for name, a in zip(tables, arrays, strict=True)
     ]
     value = np.asarray(
         measure(
             *dists,
-            base=log_base,
+            base=log_base.value,
             axis=-1 if outcome_axis is None else outcome_axis,
             normalize=normalize,
         )
     )
-    unit = unit_name(log_base)
+    unit = log_base.unit
     names = _entry_names(tables, outcome_axis) if outcome_axis is not None else None
     if as_json:
         data: dict[str, Any] = {key: value.tolist(), "unit": unit}
@@ -445,7 +521,12 @@ def _run_measure(
 
 # --- distributions written as text, and samples ------------------------------------------
 
-_DIST_TEXT = re.compile(r"^\s*([A-Za-z_]\w*)\s*\((.*)\)\s*$", re.DOTALL)
+_DIST_START = re.compile(r"\s*([A-Za-z_]\w*)\s*\(")
+_DIST_TOKEN = re.compile(r"\s*(?:([()\[\],=])|([^()\[\],=\s]+))")
+_DIST_EXAMPLES = (
+    "normal(0, 1), gamma(2, scale=3), beta(2, 5), binom(10, 0.3), dirichlet([1, 2, 3]), "
+    "multivariate_normal([0, 0], [[1, 0], [0, 1]])"
+)
 _DIST_NAMES = {
     "norm": "norm",
     "normal": "norm",
@@ -473,74 +554,181 @@ _DIST_NAMES = {
 }
 
 
+class _CallSyntaxError(Exception):
+    """Text that starts like a distribution but is not one; the message says why."""
+
+
+class _CallParser:
+    """``family(1, [2, 3], name=4)``: numbers (fractions too), lists nested at most twice.
+
+    The whole text must be consumed: anything after the closing parenthesis, or any
+    token that is not a number, a list or ``name=``, is an error naming it.
+    """
+
+    def __init__(self, text: str, start: int) -> None:
+        self.text = text
+        self.tokens: list[tuple[str, str, int]] = []  # (kind, text, position)
+        pos = start
+        while pos < len(text):
+            match = _DIST_TOKEN.match(text, pos)
+            if match is None:  # only white space is left
+                break
+            punct, word = match.groups()
+            at = match.start(1) if punct else match.start(2)
+            self.tokens.append(("punct", punct, at) if punct else ("word", word, at))
+            pos = match.end()
+        self.i = 0
+
+    def _peek(self) -> tuple[str, str, int] | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def _next(self, what: str) -> tuple[str, str, int]:
+        token = self._peek()
+        if token is None:
+            msg = f"it ends where {what} should be (a parenthesis or bracket is not closed)"
+            raise _CallSyntaxError(msg)
+        self.i += 1
+        return token
+
+    def _rest(self, at: int) -> str:
+        return quote(self.text[at:].strip(), 30)
+
+    def _value(self, depth: int) -> Any:
+        kind, text, at = self._next("a number or a list")
+        if kind == "word":
+            try:
+                return parse_number(text)
+            except ValueError as e:
+                problem = str(e) if "large" in str(e) or "denominator" in str(e) else ""
+                what = f"is not a number{': ' + problem if problem else ''}"
+                msg = (
+                    f"{quote(text, 30)} {what} (parameters are numbers, lists such as "
+                    "[1, 2], or name=number)"
+                )
+                raise _CallSyntaxError(msg) from None
+        if text not in "[(":
+            msg = f"{self._rest(at)} is not a number or a list"
+            raise _CallSyntaxError(msg)
+        if depth >= 2:
+            msg = f"lists nest at most two deep (a matrix); {self._rest(at)} nests deeper"
+            raise _CallSyntaxError(msg)
+        close = "]" if text == "[" else ")"
+        items: list[Any] = []
+        while True:
+            token = self._peek()
+            if token is not None and token[1] == close:
+                self.i += 1
+                return items
+            items.append(self._value(depth + 1))
+            _, sep, at = self._next(f"',' or '{close}'")
+            if sep == close:
+                return items
+            if sep != ",":
+                msg = f"{self._rest(at)} follows a list item where ',' or '{close}' should be"
+                raise _CallSyntaxError(msg)
+
+    def parse(self) -> tuple[list[Any], dict[str, Any]]:
+        """Return the positional and keyword arguments, up to the closing parenthesis."""
+        args: list[Any] = []
+        kwargs: dict[str, Any] = {}
+        while True:
+            token = self._peek()
+            if token is not None and token[1] == ")":
+                self.i += 1
+                break
+            nxt = self.tokens[self.i + 1] if self.i + 1 < len(self.tokens) else None
+            if token is not None and token[0] == "word" and nxt is not None and nxt[1] == "=":
+                key = token[1]
+                if not key.isidentifier() or key in kwargs:
+                    msg = (
+                        f"the parameter {quote(key, 30)} is given twice"
+                        if key in kwargs
+                        else f"{quote(key, 30)} is not a parameter name"
+                    )
+                    raise _CallSyntaxError(msg)
+                self.i += 2
+                kwargs[key] = self._value(0)
+            elif kwargs:
+                at = token[2] if token is not None else len(self.text)
+                msg = f"{self._rest(at)} is a positional parameter after a named one"
+                raise _CallSyntaxError(msg)
+            else:
+                args.append(self._value(0))
+            _, sep, at = self._next("',' or ')'")
+            if sep == ")":
+                break
+            if sep != ",":
+                msg = f"{self._rest(at)} follows a parameter where ',' or ')' should be"
+                raise _CallSyntaxError(msg)
+        leftover = self._peek()
+        if leftover is not None:
+            msg = f"{self._rest(leftover[2])} is left over after its closing parenthesis"
+            raise _CallSyntaxError(msg)
+        return args, kwargs
+
+
+def _is_file(text: str) -> bool:
+    head = text.rpartition(":")[0]
+    return file_status(text) is not None or (bool(head) and file_status(head) is not None)
+
+
 def _distribution(text: str, name: str) -> Any | None:
     """'normal(0, 1)' -> scipy.stats.norm(0, 1) (SciPy's argument order); None if not one."""
-    match = _DIST_TEXT.match(text)
-    if match is None or os.path.exists(text):
+    match = _DIST_START.match(text)
+    if match is None or _is_file(text):
         return None
     family = match.group(1).lower()
     if family not in _DIST_NAMES:
         known = ", ".join(sorted(set(_DIST_NAMES)))
-        msg = f"{name}: {match.group(1)!r} is not a distribution klkit knows; use one of {known}."
+        msg = (
+            f"{name}: {quote(match.group(1), 30)} is not a distribution klkit knows; use one "
+            f"of {known}."
+        )
         raise _UserError(msg)
-    import ast  # noqa: PLC0415
+    try:
+        args, kwargs = _CallParser(text, match.end()).parse()
+    except _CallSyntaxError as e:
+        msg = (
+            f"{name}: cannot read {quote(text, 50)} as a distribution: {e}; write one "
+            f"distribution with numbers in SciPy's order, e.g. {_DIST_EXAMPLES}."
+        )
+        raise _UserError(msg) from None
+    return _frozen(family, args, kwargs, text=text, name=name)
 
+
+def _frozen(family: str, args: list[Any], kwargs: dict[str, Any], *, text: str, name: str) -> Any:
+    """Freeze the SciPy distribution; one distribution only (lists for the vector laws)."""
     import scipy.stats  # noqa: PLC0415  (the cli extra installs it)
 
+    vector = _DIST_NAMES[family] in ("dirichlet", "multivariate_normal")
+    values = [*args, *kwargs.values()]
     try:
-        call = ast.parse(f"f({match.group(2)})", mode="eval").body
-        assert isinstance(call, ast.Call)
-        args = [_literal(ast.literal_eval(a)) for a in call.args]
-        kwargs = {k.arg: _literal(ast.literal_eval(k.value)) for k in call.keywords if k.arg}
-        frozen = getattr(scipy.stats, _DIST_NAMES[family])(*args, **kwargs)
-        batch = np.shape(frozen.mean()) if hasattr(frozen, "dist") else ()
-    except (SyntaxError, ValueError, TypeError, AssertionError) as e:
+        shapes = [np.shape(v) for v in values]  # a ragged matrix is a ValueError
+        batch = () if vector else np.broadcast_shapes(*shapes)
+        arrays = [np.asarray(v, dtype=np.float64) if isinstance(v, list) else v for v in args]
+        named = {
+            k: np.asarray(v, dtype=np.float64) if isinstance(v, list) else v
+            for k, v in kwargs.items()
+        }
+        frozen = getattr(scipy.stats, _DIST_NAMES[family])(*arrays, **named)
+    except (ValueError, TypeError) as e:
         msg = (
-            f"{name}: cannot read {text!r} as a distribution ({e}); write numbers in SciPy's "
-            "order, e.g. normal(0, 1), gamma(2, scale=3), beta(2, 5), binom(10, 0.3), "
-            "dirichlet([1, 2, 3]), multivariate_normal([0, 0], [[1, 0], [0, 1]])."
+            f"{name}: cannot read {quote(text, 50)} as a distribution ({quote(str(e), 80)}); "
+            f"write numbers in SciPy's order, e.g. {_DIST_EXAMPLES}."
         )
         raise _UserError(msg) from None
     if batch != ():
         msg = (
-            f"{name}: {text!r} is {math.prod(batch)} distributions; give one (lists are "
-            "for dirichlet and multivariate_normal)."
+            f"{name}: {quote(text, 50)} is {math.prod(batch)} distributions; give one (lists "
+            "are for dirichlet and multivariate_normal)."
         )
         raise _UserError(msg)
     return frozen
 
 
-def _literal(value: Any) -> Any:
-    """Read a number, or a (nested) list of numbers (Dirichlet, multivariate normal)."""
-    if isinstance(value, list | tuple):
-        return np.asarray(value, dtype=np.float64)
-    return float(value)
-
-
 def _read_samples(read: _Reader, arg: str, name: str) -> Any:
     """Numbers (a float array), or text labels (a str array) when they are not numbers."""
-    try:
-        return read(arg, name).values
-    except InputError as e:
-        if "not a number" not in str(e) and "text" not in str(e):
-            raise
-    file, column = arg.rpartition(":")[0], arg.rpartition(":")[2]
-    if arg == "-":
-        text = read.stdin.text  # consumed by the attempt as numbers above
-    elif os.path.exists(arg) and not arg.lower().endswith(".csv"):
-        text = Path(arg).read_text(encoding="utf-8-sig")
-    elif file.lower().endswith(".csv") and os.path.exists(file):
-        import csv  # noqa: PLC0415
-
-        with open(file, encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.DictReader(f))
-        return np.asarray([row[column].strip() for row in rows if row.get(column)])
-    elif arg.lower().endswith(".csv"):
-        msg = f"{name}: '{arg}' holds text: name the column of labels, as in '{arg}:column'."
-        raise _UserError(msg)
-    else:
-        text = arg
-    return np.asarray([t for t in re.split(r"[,\s]+", text) if t])
+    return read(arg, name, samples=True).values
 
 
 def _as_samples(columns: list[Any], *, method: str) -> list[Any]:
@@ -551,14 +739,23 @@ def _as_samples(columns: list[Any], *, method: str) -> list[Any]:
     """
     if any(c.dtype.kind == "U" for c in columns):
         return [c if c.dtype.kind == "U" else _label_text(c) for c in columns]
-    whole = all(c.size and np.all(c == np.round(c)) for c in columns)
+    whole = all(c.ndim == 1 and c.size and _whole(c) for c in columns)
     if method != "knn" and whole:
         return [c.astype(np.int64) for c in columns]
     return columns
 
 
+_EXACT_INTEGERS = 2.0**53
+"""Beyond this, a float64 no longer tells neighbouring integers apart."""
+
+
+def _whole(values: Any) -> bool:
+    """Tell whether every value is an integer that float64 holds exactly."""
+    return bool(np.all((np.abs(values) <= _EXACT_INTEGERS) & (values == np.trunc(values))))
+
+
 def _label_text(values: Any) -> Any:
-    whole = np.all(values == np.round(values))
+    whole = _whole(values)
     return np.asarray([str(int(v)) if whole else repr(float(v)) for v in values.reshape(-1)])
 
 
@@ -633,7 +830,7 @@ def _run_estimate(
     """Estimate ``key`` from samples or distributions and print it with its interval."""
     import klkit.estimate as ke  # noqa: PLC0415  (needs SciPy: the cli extra has it)
 
-    log_base = _parse_base(base)
+    log_base = _base(base)
     samples, method = estimating.samples, estimating.method
     read = _Reader(ctx)
     inputs: list[Any] = []
@@ -657,12 +854,12 @@ def _run_estimate(
                 "(H(P,Q) = H(P) + D(P||Q))."
             )
             raise _UserError(msg)
-        value = float(kl.cross_entropy(*inputs, base=log_base))
-        est = ke.Estimate(value, 0.0, value, value, "exact", None, unit_name(log_base))
+        value = float(kl.cross_entropy(*inputs, base=log_base.value))
+        est = ke.Estimate(value, 0.0, value, value, "exact", None, log_base.unit)
     else:
         estimator: Callable[..., ke.Estimate] = getattr(ke, key)  # same names
         options: dict[str, Any] = {
-            "base": log_base,
+            "base": log_base.value,
             "method": method,
             "k": estimating.k,
             "rng": estimating.seed,
@@ -829,15 +1026,28 @@ def bce(
 
     0 when the prediction matches a 0/1 target, infinite when it is certainly wrong.
     """
-    log_base = _parse_base(base)
+    log_base = _base(base)
     read = _Reader(ctx)
     tables = {"Y": read(y, "Y"), "Y_HAT": read(y_hat, "Y_HAT")}
-    ty, th = tables["Y"].values, tables["Y_HAT"].values
-    value = np.asarray(kl.binary_cross_entropy(ty, kl.Logits(th) if logits else th, base=log_base))
+    for name, t in tables.items():
+        if t.values.size == 0:
+            msg = f"{name} holds no values; give at least one target and one prediction."
+            raise _UserError(msg)
+    names = None
+    if all(t.values.ndim == 1 for t in tables.values()):  # element-wise: named elements align
+        (ty, th), names = _align(tables, [t.values for t in tables.values()], None)
+    else:
+        ty, th = tables["Y"].values, tables["Y_HAT"].values
+    value = np.asarray(
+        kl.binary_cross_entropy(ty, kl.Logits(th) if logits else th, base=log_base.value)
+    )
     mean = float(np.mean(value))
-    unit = unit_name(log_base)
+    unit = log_base.unit
     if as_json:
-        _print_json({"binary_cross_entropy": value.tolist(), "mean": mean, "unit": unit}, precision)
+        data: dict[str, Any] = {"binary_cross_entropy": value.tolist(), "mean": mean, "unit": unit}
+        if names is not None:
+            data["names"] = [str(n) for n in names]
+        _print_json(data, precision)
         return
     ty, th = np.broadcast_arrays(ty, th)
     _out.print(f"Binary cross-entropy in {unit}, per element:")
@@ -845,7 +1055,7 @@ def bce(
     for heading in ("index", "Y", "logit" if logits else "Y_HAT", "BCE"):
         table.add_column(heading, justify="left" if heading == "index" else "right")
     for index in np.ndindex(value.shape):
-        where = ", ".join(str(i) for i in index)
+        where = str(names[index[0]]) if names else ", ".join(str(i) for i in index)
         table.add_row(where, *(_fmt(float(a[index]), precision) for a in (ty, th, value)))
     _out.print(table)
     _out.print(f"mean = {_fmt(mean, precision)} {unit}")
@@ -864,7 +1074,7 @@ def _breakdown(
     logit_names: frozenset[str],
     outcomes: str | None,
 ) -> kl.Breakdown:
-    log_base = _parse_base(base)
+    log_base = _base(base)
     read = _Reader(ctx)
     tables = {"P": read(p, "P"), "Q": read(q, "Q")}
     for name, t in tables.items():
@@ -876,20 +1086,26 @@ def _breakdown(
             )
             raise _UserError(msg)
     names = parse_names(outcomes, option="--outcomes") if outcomes else None
-    if names is None:
-        given = [t.row_names for t in tables.values() if t.row_names]
-        if len(given) == 2 and given[0] != given[1]:
-            msg = (
-                f"P and Q name their outcomes differently ({', '.join(given[0])} vs "
-                f"{', '.join(given[1])}); klkit never aligns them silently. Put them in the "
-                "same order, or name them with --outcomes."
-            )
-            raise _UserError(msg)
-        names = given[0] if given else None
-    p_val, q_val = (
-        kl.Logits(t.values) if name in logit_names else t.values for name, t in tables.items()
+    if names is not None and all(t.row_names for t in tables.values()):
+        msg = (
+            "--outcomes: P and Q name their outcomes already (a CSV text column or JSON "
+            "keys), and names are matched by name; drop --outcomes."
+        )
+        raise _UserError(msg)
+    (p_val, q_val), index = _align(
+        tables, [t.values for t in tables.values()], None, outcomes=names
     )
-    return kl.explain(p_val, q_val, base=log_base, normalize=normalize, outcomes=names)
+    p_arg, q_arg = (
+        kl.Logits(v) if name in logit_names else v
+        for name, v in zip(tables, (p_val, q_val), strict=True)
+    )
+    return kl.explain(
+        p_arg,
+        q_arg,
+        base=log_base.value,
+        normalize=normalize,
+        outcomes=None if index is None else tuple(str(n) for n in index),
+    )
 
 
 def _print_breakdown(b: kl.Breakdown, precision: int | None) -> None:
@@ -971,12 +1187,22 @@ _PICTURE_FORMATS = (".png", ".svg", ".pdf")
 def _check_output(path: Path) -> None:
     if path.suffix.lower() not in _PICTURE_FORMATS:
         msg = (
-            f"-o: '{path}' is not a picture format klkit writes; end the name with "
+            f"-o: {quote(str(path))} is not a picture format klkit writes; end the name with "
             f"{', '.join(_PICTURE_FORMATS)}."
         )
         raise _UserError(msg)
-    if not path.parent.is_dir():
-        msg = f"-o: the directory '{path.parent}' does not exist; create it or pick another path."
+    parent = file_status(str(path.parent))
+    if parent is None or not stat.S_ISDIR(parent.st_mode):
+        msg = (
+            f"-o: the directory {quote(str(path.parent))} does not exist; create it or pick "
+            "another path."
+        )
+        raise _UserError(msg)
+    target = file_status(str(path))
+    if target is not None and stat.S_ISDIR(target.st_mode):
+        msg = (
+            f"-o: {quote(str(path))} is a directory; give a file name ending in .png, .svg or .pdf."
+        )
         raise _UserError(msg)
 
 
@@ -996,7 +1222,10 @@ def _write_picture(draw: Callable[[Any], Any], path: Path) -> None:
     try:
         plot.save(fig, path)
     except OSError as e:
-        msg = f"-o: cannot write '{path}' ({e.strerror or e}); check the directory's permissions."
+        msg = (
+            f"-o: cannot write {quote(str(path))} ({e.strerror or e}); check the directory's "
+            "permissions."
+        )
         raise _UserError(msg) from None
     finally:
         plt.close(fig)
@@ -1048,7 +1277,7 @@ def demo(
 ) -> None:
     """Show the founding post's example: a fair die (P) against a loaded die (Q)."""
     _check_output(output)
-    log_base = _parse_base(base)
+    log_base = _base(base).value
     fair = np.full(6, 1 / 6)
     loaded = np.array([0.1, 0.1, 0.1, 0.1, 0.1, 0.5])
     faces = ("1", "2", "3", "4", "5", "6")

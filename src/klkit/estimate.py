@@ -35,7 +35,19 @@ Intervals for sample-based estimates come from the delete-a-group jackknife
 (``groups`` random groups, each left out once, drawn with ``rng``): unlike the
 bootstrap it never duplicates points, which would shrink nearest-neighbour
 distances to zero. The interval uses Student's t with ``groups - 1`` degrees of
-freedom. Results are in nats, or in the unit of ``base``.
+freedom; ``groups=None`` skips it (no standard error, no interval). Results are in
+nats, or in the unit of ``base`` (a number > 1 or a unit name such as ``"bits"``;
+units are named as :func:`klkit.explain` names them).
+
+Every interval is cut to the range the measure can take: ``[0, inf)`` for the KL
+divergence and for the entropy of a discrete law, ``[0, log 2]`` for the
+Jensen-Shannon divergence (in the unit of ``base``); a differential entropy can be
+negative and is not cut. The estimate itself is never moved: a kNN KL of two close
+samples may come out slightly below 0, with an interval that starts at 0.
+
+Summing a discrete law over its support starts at its 1e-17 quantile and stops at
+``KLKIT_MAX_SUPPORT`` points (an environment variable, default 10 000 000): a larger
+sum is a ValueError that names the limit; use ``method="mc"`` or raise the limit.
 
 This module needs SciPy (``pip install klkit[estimate]``); ``import klkit`` does not.
 """
@@ -44,6 +56,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -51,15 +64,23 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-import scipy.integrate as si
-import scipy.special as sp
-import scipy.stats as ss
-from scipy.spatial import cKDTree
+
+try:
+    import scipy.integrate as si
+    import scipy.special as sp
+    import scipy.stats as ss
+    from scipy.spatial import cKDTree
+except ModuleNotFoundError as _missing:  # one line naming the extra, as the CLI says it
+    if not (_missing.name or "").startswith("scipy"):
+        raise
+    _msg = "klkit.estimate needs SciPy; install it with: pip install 'klkit[estimate]'"
+    raise ModuleNotFoundError(_msg, name=_missing.name) from None
 
 from klkit import _compat
 from klkit import _families as fam
 from klkit._scipy_dists import NoFamilyError, from_scipy, is_scipy_frozen
-from klkit._validation import DistributionError, check_base
+from klkit._units import resolve_base
+from klkit._validation import DistributionError
 
 __all__ = ["Estimate", "entropy", "js_divergence", "kl_divergence"]
 
@@ -84,7 +105,8 @@ class Estimate:
     n
         The sample size, ``(n, m)`` for two samples, None for exact or quadrature.
     unit
-        ``"nats"``, ``"bits"`` or ``"log base b"``.
+        ``"nats"``, ``"bits"``, ``"bans"`` or ``"log-base-b units"`` (as
+        :func:`klkit.explain` names them).
     confidence
         The interval's level, 0.95 by default.
     note
@@ -109,10 +131,13 @@ class Estimate:
         label = {"knn": "kNN", "mc": "Monte Carlo", "plugin": "plug-in"}.get(
             self.method, self.method
         )
-        text = (
-            f"{self.value:.3g} {self.unit} ± {self.stderr:.2g} "
-            f"({self.confidence:.0%} CI {self.ci_low:.3g}–{self.ci_high:.3g}, {label}{sizes})"  # noqa: RUF001
-        )
+        if math.isnan(self.stderr):  # no interval: infinite, or groups=None
+            text = f"{self.value:.3g} {self.unit} ({label}{sizes}, no interval)"
+        else:
+            text = (
+                f"{self.value:.3g} {self.unit} ± {self.stderr:.2g} "
+                f"({self.confidence:.0%} CI {self.ci_low:.3g}–{self.ci_high:.3g}, {label}{sizes})"  # noqa: RUF001
+            )
         return f"{text}; {self.note}" if self.note else text
 
 
@@ -401,7 +426,7 @@ def _jackknife(
     stat: Callable[[Sequence[_NDArray]], float],
     data: Sequence[_NDArray],
     *,
-    groups: int,
+    groups: int | None,
     rng: np.random.Generator,
     fallback: Callable[[], float] | None = None,
 ) -> tuple[float, float, int]:
@@ -413,6 +438,8 @@ def _jackknife(
     infinite while the estimate is not, ``fallback()`` gives the standard error.
     """
     value = stat(data)
+    if groups is None:
+        return value, math.nan, 0
     groups = min(groups, *(len(a) for a in data))
     if groups < 2 or not math.isfinite(value):
         return value, math.nan, groups
@@ -428,12 +455,59 @@ def _jackknife(
 
 @dataclass(frozen=True)
 class _How:
-    """The caller's interval options, passed along unchanged."""
+    """The caller's interval options, and the range of the measure (in nats)."""
 
-    groups: int
+    groups: int | None
     rng: np.random.Generator
-    base: float | None
+    base: float | str | None
     confidence: float
+    bounds: tuple[float, float]
+
+
+_NONNEGATIVE = (0.0, math.inf)  # KL, and the entropy of a discrete law
+_REAL_LINE = (-math.inf, math.inf)  # a differential entropy
+_JS_RANGE = (0.0, math.log(2))
+
+
+def _how(
+    groups: object,
+    rng: np.random.Generator,
+    base: float | str | None,
+    confidence: object,
+    bounds: tuple[float, float],
+) -> _How:
+    """Check the interval options before any work, and keep them with the range."""
+    resolve_base(base)
+    return _How(_check_groups(groups), rng, base, _check_confidence(confidence), bounds)
+
+
+def _done(how: _How, value: float, stderr: float, **kwargs: Any) -> Estimate:
+    return _finish(
+        value, stderr, base=how.base, confidence=how.confidence, bounds=how.bounds, **kwargs
+    )
+
+
+def _check_groups(groups: object) -> int | None:
+    if groups is None:
+        return None
+    if isinstance(groups, bool) or not isinstance(groups, int | np.integer) or groups < 2:
+        msg = (
+            f"`groups` must be a whole number >= 2 (the jackknife leaves each group out "
+            f"once), or None for no interval; got {groups!r}."
+        )
+        raise ValueError(msg)
+    return int(groups)
+
+
+def _check_confidence(confidence: object) -> float:
+    if (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, int | float | np.floating)
+        or not 0 < confidence < 1
+    ):
+        msg = f"`confidence` must be a number between 0 and 1, e.g. 0.95; got {confidence!r}."
+        raise ValueError(msg)
+    return float(confidence)
 
 
 def _resampled(
@@ -455,6 +529,7 @@ def _resampled(
         n=n,
         base=how.base,
         confidence=how.confidence,
+        bounds=how.bounds,
         dof=used - 1,
         note=note,
     )
@@ -466,16 +541,17 @@ def _finish(
     *,
     method: str,
     n: int | tuple[int, int] | None,
-    base: float | None,
+    base: float | str | None,
     confidence: float,
+    bounds: tuple[float, float],
     dof: int | None = None,
     note: str = "",
     bound: bool = False,
 ) -> Estimate:
-    log_base = check_base(base)
-    scale = 1.0 if log_base is None else 1.0 / log_base
-    unit = "nats" if base is None else ("bits" if base == 2 else f"log base {base:g}")
-    if bound or stderr == 0:
+    """Scale to ``base`` and build the interval, cut to ``bounds`` (the measure's range)."""
+    log_base = resolve_base(base)
+    scale = 1.0 if log_base.log is None else 1.0 / log_base.log
+    if bound or stderr == 0 or math.isnan(stderr):
         half = stderr
     elif dof is not None:
         half = float(ss.t.ppf(0.5 + confidence / 2, dof)) * stderr
@@ -485,7 +561,12 @@ def _finish(
         note = "the integral did not converge: no error bound, and it may be infinite"
     if math.isinf(value):
         stderr, half = math.nan, math.nan
-    lo, hi = (value, value) if math.isinf(value) else (value - half, value + half)
+    if math.isinf(value) or math.isnan(half):
+        lo, hi = (value, value) if math.isinf(value) else (math.nan, math.nan)
+    else:
+        low, high = bounds
+        lo = min(max(value - half, low), high)  # an interval entirely outside the range
+        hi = max(min(value + half, high), low)  # shrinks to the nearest end of it
     return Estimate(
         value * scale,
         stderr * scale,
@@ -493,7 +574,7 @@ def _finish(
         hi * scale,
         method,
         n,
-        unit,
+        log_base.unit,
         confidence,
         note,
     )
@@ -514,6 +595,14 @@ def _closed_form(name: str, p: _Dist, q: _Dist | None) -> float | None:
 
 
 def _log_density(d: _Dist, x: _NDArray) -> _NDArray:
+    # SciPy standardises x as (x - loc) / scale: for a point far outside a very narrow
+    # law (normal(0, 1e-320)) that overflows to +-inf, whose log-density, -inf, is the
+    # right answer; only that overflow is expected here.
+    with np.errstate(over="ignore"):
+        return _scipy_log_density(d, x)
+
+
+def _scipy_log_density(d: _Dist, x: _NDArray) -> _NDArray:
     if d.discrete:
         return np.asarray(d.frozen.logpmf(x), dtype=np.float64)
     if d.dim == 1:
@@ -539,6 +628,8 @@ def _quad(terms: Callable[[_NDArray], _NDArray], d: _Dist) -> tuple[float, float
         # Split at P's quantiles: one quad over (-inf, inf) can miss mass far from 0
         # entirely (N(50, 1) came out as 0 with a 0 error bound).
         inner = np.asarray(d.frozen.ppf([1e-12, 1e-4, 0.1, 0.5, 0.9, 1 - 1e-4, 1 - 1e-12]))
+        if float(np.max(_log_density(d, inner), initial=-np.inf)) > _LOG_HUGE:
+            return math.nan, math.inf  # a density near 1e300 (normal(0, 1e-320)) overflows
         edges = [lo, *sorted({float(v) for v in inner if lo < v < hi}), hi]
         value = err = 0.0
         with warnings.catch_warnings(record=True) as caught:
@@ -549,23 +640,64 @@ def _quad(terms: Callable[[_NDArray], _NDArray], d: _Dist) -> tuple[float, float
         if any(issubclass(w.category, si.IntegrationWarning) for w in caught):
             err = math.inf  # divergent or unresolved: no bound (the value may be infinite)
         return value, err
-    total, start, block = 0.0, lo, 4096
+    # Start where P's mass starts (binom(1e10, 0.5) has none below 4.9e9), in blocks
+    # that double, and stop once less than 1e-17 of it is left; the mass skipped on
+    # either side, times the largest term ratio seen, is the error bound.
+    first = float(d.frozen.ppf(_TAIL))
+    start = max(lo, first - 1) if math.isfinite(first) else lo
+    skipped = float(d.frozen.cdf(start - 1)) if start > lo else 0.0
+    total, block, ratio, summed = 0.0, 4096, 0.0, 0
+    limit = _max_support()
     while True:
         stop = start + block if not math.isfinite(hi) else min(start + block, hi + 1)
+        summed += int(stop - start)
+        if summed > limit or stop > 2.0**53:  # float64 no longer counts single points
+            raise _support_error(d, limit)
         ks = np.arange(start, stop)
         t = terms(ks)
         total += float(np.sum(t))
-        start = stop
-        if math.isfinite(hi) and start > hi:
+        pmf = np.asarray(d.frozen.pmf(ks), dtype=np.float64)
+        keep = pmf > 0
+        ratio = max(ratio, float(np.max(np.abs(t[keep] / pmf[keep]), initial=0.0)))
+        start, block = stop, min(2 * block, 2**20)
+        if not math.isfinite(total):
             return total, 0.0
-        left = float(d.frozen.sf(start - 1))
-        if left < 1e-17 and math.isfinite(total):
-            pmf = np.asarray(d.frozen.pmf(ks), dtype=np.float64)
-            keep = pmf > 0
-            ratio = float(np.max(np.abs(t[keep] / pmf[keep]), initial=0.0))
-            return total, left * (1 + ratio)
-        if not math.isfinite(total) or start - lo > 1e8:
-            return total, 0.0 if not math.isfinite(total) else math.inf
+        left = 0.0 if math.isfinite(hi) and start > hi else float(d.frozen.sf(start - 1))
+        if left < _TAIL:
+            return total, (left + skipped) * (1 + ratio)
+
+
+_LOG_HUGE = 690.0
+"""Log-densities above this (densities above 1e299) are beyond what quadrature can sum."""
+
+_TAIL = 1e-17
+"""Mass of a discrete law left out of a sum over its support, at each end."""
+
+DEFAULT_MAX_SUPPORT = 10_000_000
+"""Most support points summed for one discrete law, unless ``KLKIT_MAX_SUPPORT`` says."""
+
+
+def _max_support() -> int:
+    text = os.environ.get("KLKIT_MAX_SUPPORT", "").strip()
+    if not text:
+        return DEFAULT_MAX_SUPPORT
+    if not text.isdecimal() or len(text) > 18 or int(text) < 1:
+        msg = (
+            f"the environment variable KLKIT_MAX_SUPPORT is {text[:30]!r}, not a limit; set "
+            "it to a whole number above 0, or unset it for the default "
+            f"{DEFAULT_MAX_SUPPORT:,}."
+        )
+        raise ValueError(msg)
+    return int(text)
+
+
+def _support_error(d: _Dist, limit: int) -> ValueError:
+    return ValueError(
+        f"summing {d.name} over its support would take more than {limit:,} points, the "
+        "limit (KLKIT_MAX_SUPPORT), or points beyond 2**53, which float64 cannot count; "
+        "use method='mc', or raise the limit with the environment variable "
+        f"KLKIT_MAX_SUPPORT (e.g. KLKIT_MAX_SUPPORT={limit * 10})."
+    )
 
 
 def _on_a_line(*dists: _Dist) -> bool:
@@ -618,8 +750,9 @@ def _pair_kl(
             return out
 
         value, err = _quad(terms, p)
-        return value, err, "quad", None
-    if method == "quad":
+        if method == "quad" or not math.isnan(value):  # NaN: too narrow to integrate
+            return value, err, "quad", None
+    elif method == "quad":
         msg = "method='quad' integrates in one dimension only; use method='mc'."
         raise ValueError(msg)
     x = _draw(p, n, rng)
@@ -659,8 +792,11 @@ def _pair_js(
 
             v, e = _quad(terms, a)
             total, err = total + v / 2, err + e / 2
-        return total, err, "quad", None
-    if method == "quad":
+        # JS is finite: a failed integral (a density too narrow or too far out for the
+        # integrator, e.g. normal(0, 1e-320)) is not an answer; Monte Carlo always is.
+        if method == "quad" or (math.isfinite(total) and math.isfinite(err)):
+            return total, err, "quad", None
+    elif method == "quad":
         msg = "method='quad' integrates in one dimension only; use method='mc'."
         raise ValueError(msg)
     draws = [half(a, b, _draw(a, n, rng)) for a, b in ((p, q), (q, p))]
@@ -731,12 +867,12 @@ def _delta_se(p: _NDArray, q: _NDArray, n: int, m: int | None) -> float:
 def entropy(
     x: Any,
     *,
-    base: float | None = None,
+    base: float | str | None = None,
     method: Method = "auto",
     k: int = 1,
     smoothing: float | None = None,
     miller_madow: bool = False,
-    groups: int = 20,
+    groups: int | None = 20,
     n: int | None = None,
     rng: int | np.random.Generator | None = None,
     confidence: float = 0.95,
@@ -760,12 +896,13 @@ def entropy(
     _check_method(method, ("auto", "exact", "quad", "mc", "knn", "plugin"))
     gen = _rng(rng)
     src = _as_input(x, "p")
+    how = _how(groups, gen, base, confidence, _NONNEGATIVE if src.discrete else _REAL_LINE)
     if isinstance(src, _Dist):
         _check_distribution_method(method)
         if method in ("auto", "exact"):
             exact = _closed_form("entropy", src, None)
             if exact is not None:
-                return _finish(exact, 0.0, method="exact", n=None, base=base, confidence=confidence)
+                return _done(how, exact, 0.0, method="exact", n=None)
         if method in ("auto", "quad") and _on_a_line(src):
 
             def terms(x: _NDArray) -> _NDArray:
@@ -776,22 +913,15 @@ def entropy(
                 return out
 
             value, err = _quad(terms, src)
-            return _finish(
-                value, err, method="quad", n=None, base=base, confidence=confidence, bound=True
-            )
+            if method == "quad" or not math.isnan(value):
+                return _done(how, value, err, method="quad", n=None, bound=True)
         n = _MC_DRAWS if n is None else _check_n(n)
         draws = _draw(src, n, gen)
         logs = -_log_density(src, draws)
-        return _finish(
-            float(np.mean(logs)),
-            float(np.std(logs, ddof=1) / math.sqrt(n)),
-            method="mc",
-            n=n,
-            base=base,
-            confidence=confidence,
+        return _done(
+            how, float(np.mean(logs)), float(np.std(logs, ddof=1) / math.sqrt(n)), method="mc", n=n
         )
     chosen = _check_sample_method(method, src)
-    how = _How(groups, gen, base, confidence)
     if chosen == "knn":
         _check_k(k, src.n)
         spread, note = _dequantize([src.data], gen)
@@ -835,12 +965,12 @@ def kl_divergence(
     p: Any,
     q: Any,
     *,
-    base: float | None = None,
+    base: float | str | None = None,
     method: Method = "auto",
     k: int = 1,
     smoothing: float | None = None,
     miller_madow: bool = False,
-    groups: int = 20,
+    groups: int | None = 20,
     n: int | None = None,
     rng: int | np.random.Generator | None = None,
     confidence: float = 0.95,
@@ -871,11 +1001,10 @@ def kl_divergence(
     _check_method(method, ("auto", "exact", "quad", "mc", "knn", "plugin"))
     gen = _rng(rng)
     a, b = _as_input(p, "p"), _as_input(q, "q")
+    how = _how(groups, gen, base, confidence, _NONNEGATIVE)
     if isinstance(a, _Dist) and isinstance(b, _Dist):
         value, se, used, size = _pair_kl(a, b, method, _MC_DRAWS if n is None else _check_n(n), gen)
-        return _finish(
-            value, se, method=used, n=size, bound=used == "quad", base=base, confidence=confidence
-        )
+        return _done(how, value, se, method=used, n=size, bound=used == "quad")
     if isinstance(a, _Dist):
         assert isinstance(b, _Samples)
         a = _Samples(_draw(a, b.n if n is None else _check_n(n), gen), a.discrete)
@@ -883,7 +1012,6 @@ def kl_divergence(
         raise _mixed_kinds(a, b)
     assert isinstance(a, _Samples)
     chosen = _check_sample_method(method, a)
-    how = _How(groups, gen, base, confidence)
     if isinstance(b, _Dist):
         dist = b
         if chosen == "knn":
@@ -951,11 +1079,11 @@ def js_divergence(
     p: Any,
     q: Any,
     *,
-    base: float | None = None,
+    base: float | str | None = None,
     method: Method = "auto",
     k: int = 1,
     smoothing: float | None = None,
-    groups: int = 20,
+    groups: int | None = 20,
     n: int | None = None,
     rng: int | np.random.Generator | None = None,
     confidence: float = 0.95,
@@ -978,11 +1106,10 @@ def js_divergence(
     _check_method(method, ("auto", "exact", "quad", "mc", "knn", "plugin"))
     gen = _rng(rng)
     a, b = _as_input(p, "p"), _as_input(q, "q")
+    how = _how(groups, gen, base, confidence, _JS_RANGE)
     if isinstance(a, _Dist) and isinstance(b, _Dist):
         value, se, used, size = _pair_js(a, b, method, _MC_DRAWS if n is None else _check_n(n), gen)
-        return _finish(
-            value, se, method=used, n=size, bound=used == "quad", base=base, confidence=confidence
-        )
+        return _done(how, value, se, method=used, n=size, bound=used == "quad")
     if isinstance(a, _Dist):
         assert isinstance(b, _Samples)
         a = _Samples(_draw(a, b.n if n is None else _check_n(n), gen), a.discrete)
@@ -991,7 +1118,6 @@ def js_divergence(
     if a.discrete != b.discrete:
         raise _mixed_kinds(a, b)
     chosen = _check_sample_method(method, a)
-    how = _How(groups, gen, base, confidence)
     if chosen == "knn":
         _check_dims(a.data, b.data)
         _check_k(k, min(a.n, b.n))

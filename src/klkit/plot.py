@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from klkit._explain import Breakdown, explain, unit_name
-from klkit._validation import DistributionError, check_base
+from klkit._explain import Breakdown, explain
+from klkit._units import resolve_base
+from klkit._validation import DistributionError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -122,6 +124,7 @@ def compare(
     >>> bool(np.isclose(terms.sum(), 0.349978, atol=1e-6))
     True
     """
+    _pyplot()  # without matplotlib: one line naming the extra, before any work
     densities = [_is_density(p), _is_density(q)]
     if any(densities) and not all(densities):
         which, other = ("p", "q") if densities[0] else ("q", "p")
@@ -221,12 +224,17 @@ def _draw_breakdown(b: Breakdown, *, ax: Any, labels: tuple[str, str]) -> Figure
     bottom.set_xlabel("outcome")
     step = max(1, math.ceil(k / _MAX_LABELS))
     shown = x[::step]
-    names_shown = [b.outcomes[i] for i in shown]
+    names_shown = [_literal(b.outcomes[i]) for i in shown]
     bottom.set_xticks(shown, names_shown)
     slot = fig.get_figwidth() * 72 * 0.8 / max(len(shown), 1)  # points per label
     if max(len(n) for n in names_shown) * 6.5 > slot:
         bottom.tick_params(axis="x", labelrotation=90)
     return fig
+
+
+def _literal(name: str) -> str:
+    """Show a name as written: matplotlib reads text between two $ signs as maths."""
+    return name.replace("$", r"\$")
 
 
 def _evaluate(d: Any, x: _Float, name: str) -> tuple[_Float, _Float]:
@@ -288,7 +296,8 @@ def _compare_densities(
     support: tuple[float, float] | None,
     num: int,
 ) -> Figure:
-    scale = check_base(base) or 1.0
+    log_base = resolve_base(base)
+    scale = log_base.log or 1.0
     low, high = _support(p, q, support)
     x = np.linspace(low, high, num)
     dens_p, log_p = _evaluate(p, x, "p")
@@ -296,7 +305,7 @@ def _compare_densities(
     with np.errstate(invalid="ignore"):
         integrand = np.where(dens_p > 0, dens_p * (log_p - log_q), 0.0) / scale
     kl = float(np.sum((integrand[1:] + integrand[:-1]) * np.diff(x)) / 2)
-    unit = unit_name(base)
+    unit = log_base.unit
 
     fig, top, bottom = _axes(ax, 8.0)
     top.plot(x, dens_p, color=COLORS["p"], label=_legend_label("p", labels[0]))
@@ -358,7 +367,9 @@ def save(fig: Figure, path: str | os.PathLike[str], *, dpi: float = 150) -> Path
 
     The picture is written to a temporary file in the same directory and renamed
     over ``path`` only when complete, so an interrupted run never leaves a
-    half-written file (and an existing file stays intact until then).
+    half-written file (and an existing file stays intact until then). A file that
+    is replaced keeps its permission bits; a new one gets the default (0o666 less
+    the umask).
 
     Parameters
     ----------
@@ -394,13 +405,17 @@ def save(fig: Figure, path: str | os.PathLike[str], *, dpi: float = 150) -> Path
     if not directory.is_dir():
         msg = f"cannot write {str(target)!r}: the directory {str(directory)!r} does not exist"
         raise ValueError(msg)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".part")
+    try:  # replacing a file keeps its permissions (mkstemp's own are 0o600)
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name[:100]}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as fh:
             fig.savefig(fh, format=fmt, dpi=dpi)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
