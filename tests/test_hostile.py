@@ -73,8 +73,14 @@ class FuzzFailure(AssertionError):  # noqa: N818  (the third class of outcome)
     pass
 
 
-def classify(prop: str, call: Any, *, valid: bool | None, check: Any = None) -> Any:
-    """Run ``call``; ``valid``: True must give a value, False a clean error, None either."""
+def classify(
+    prop: str, call: Any, *, valid: bool | None, check: Any = None, context: str = ""
+) -> Any:
+    """Run ``call``; ``valid``: True must give a value, False a clean error, None either.
+
+    ``context`` describes the case in a failure's message (shapes, kinds, options).
+    """
+    prop = f"{prop} [{context}]" if context else prop
     try:
         out = call()
     except CLEAN as e:
@@ -85,7 +91,7 @@ def classify(prop: str, call: Any, *, valid: bool | None, check: Any = None) -> 
         if valid is True:
             msg = f"{prop}: a clean error for input inside the contract: {text}"
             raise FuzzFailure(msg) from e
-        TALLY[f"{prop}: clean error"] += 1
+        TALLY[f"{prop.split(' [')[0]}: clean error"] += 1
         return None
     except Exception as e:
         msg = f"{prop}: raw {type(e).__name__}: {e}"
@@ -95,7 +101,7 @@ def classify(prop: str, call: Any, *, valid: bool | None, check: Any = None) -> 
         raise FuzzFailure(msg)
     if check is not None:
         check(out)
-    TALLY[f"{prop}: value"] += 1
+    TALLY[f"{prop.split(' [')[0]}: value"] += 1
     return out
 
 
@@ -317,6 +323,7 @@ def test_measures_on_hostile_arrays(all_libs, data):
         if kind == "probs":
             spoil, broken = draw(st.sampled_from(SPOILS))
             values = probability_rows(draw, shape, spoil)
+            broken = broken if values.size else False  # no entry to spoil
             if normalize and spoil.startswith("off"):
                 broken = False
             if spoil == "subnormal" and backend == "jax":
@@ -404,7 +411,12 @@ def test_measures_on_hostile_arrays(all_libs, data):
         )
         return out.compute() if hasattr(out, "compute") else out  # Dask checks at compute()
 
-    classify(name, call, valid=valid, check=check)
+    context = (
+        f"{backend} {dtype} kinds={kinds} shapes={[np.shape(h) for h in hosts]} axis={axis} "
+        f"keepdims={keepdims} normalize={normalize} validate={validate} base={base!r} "
+        f"breaks={breaks} valid={valid}"
+    )
+    classify(name, call, valid=valid, check=check, context=context)
 
 
 # --- binary cross-entropy ----------------------------------------------------------------------
@@ -514,6 +526,8 @@ def test_not_numbers_are_clean_errors(name, which, first, axis):
     good = np.array([0.5, 0.5])
     args = [bad] if name == "entropy" else ([bad, good] if first else [good, bad])
     valid = None if isinstance(bad, np.ndarray) and bad.dtype == object else False
+    if isinstance(bad, np.ndarray) and bad.shape == (3, 0) and axis == 0:
+        valid = None  # 3 outcomes along axis 0 and no rows: an empty result
     if isinstance(bad, np.ndarray) and bad.dtype == object:  # objects that are numbers
         valid = True if axis != 0 or name == "entropy" else None
     classify(name, lambda: getattr(kl, name)(*args, axis=axis), valid=valid)
@@ -611,3 +625,51 @@ def test_explain_on_hostile_pairs(data):
         valid=valid,
         check=check,
     )
+
+
+# --- axis=None and 0-d inputs: the whole array is one distribution ---------------------------
+
+
+@SETTINGS
+@given(st.data())
+def test_axis_none_and_zero_d_inputs(all_libs, data):
+    draw = data.draw
+    name = draw(st.sampled_from(MEASURES))
+    lib = all_libs[draw(st.sampled_from(sorted(all_libs, key=lambda b: b.value)))]
+    shape = tuple(draw(st.integers(1, 3)) for _ in range(draw(st.integers(0, 3))))
+    spoil, broken = draw(st.sampled_from(SPOILS[:6]))
+    g = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    w = g.random(shape) + 0.1
+    p = w / w.sum()
+    if spoil.startswith("off"):
+        p = p * (1 + float(spoil.split()[1]))
+    q = np.full(shape, 1.0 / max(1, p.size))
+    keepdims = draw(st.booleans())
+    labels = draw(st.booleans()) and name != "entropy"
+    args: list[Any] = [lib.asarray(p)] if name == "entropy" else [lib.asarray(p), lib.asarray(q)]
+    if labels:
+        y = int(g.integers(0, p.size))
+        args[0] = kl.Labels(lib.asarray(np.asarray(y)))
+        broken = False
+    valid = None if broken is None else not broken
+
+    def check(out: Any) -> None:
+        if valid is not True:
+            return
+        pd_ = [mp(v) for v in p.ravel()]
+        if labels:
+            pd_ = [mpmath.mpf(i == y) for i in range(p.size)]
+        qd = [mp(v) for v in q.ravel()]
+        value = mp_measure(name, pd_, None if name == "entropy" else qd)
+        value = mpmath.sqrt(value) if name == "js_distance" else value
+        want = np.array(float(value))
+        if keepdims:
+            want = want.reshape((1,) * len(shape))
+        assert_close(host(out), want, getattr(out, "dtype", np.float64), f"{name} axis=None")
+
+    def call() -> Any:
+        out = getattr(kl, name)(*args, axis=None, keepdims=keepdims)
+        return out.compute() if hasattr(out, "compute") else out
+
+    context = f"{lib.backend.value} shape={shape} labels={labels} keepdims={keepdims} {spoil}"
+    classify(name, call, valid=valid, check=check, context=context)

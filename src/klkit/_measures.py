@@ -91,6 +91,7 @@ def kl_terms(
     xp: Namespace,
     diff: Array | None = None,
     log_ratio: Array | None = None,
+    weight_logs: tuple[Array, Array] | None = None,
 ) -> Array:
     """P log(p/q) - p + q elementwise: >= 0, q where p = 0, +inf where q = 0 < p.
 
@@ -112,6 +113,8 @@ def kl_terms(
 
     ``log_ratio``: log(q/p) itself where it is known more accurately than
     ``lq - lp`` (two softmaxes of nearly equal logits, see :func:`_logit_log_ratio`).
+    ``weight_logs``: (log p, log q) computed from unnormalised weights, for the
+    linear-space terms whose ratio q/p under- or overflows.
     """
     pos_p = p > 0 if lp is None else lp > -xp.inf
     pos_q = q > 0 if lq is None else lq > -xp.inf
@@ -126,9 +129,12 @@ def kl_terms(
         # q/p <= q for p >= 1; min(p, 1) keeps the bound itself from overflowing.
         ok = (qs >= ps * info.smallest_normal) & (qs <= xp.minimum(ps, 1.0) * info.max)
         ratio = xp.where(ok, qs, 1.0) / xp.where(ok, ps, 1.0)
-        L = xp.where(
-            ok, xp.log(ratio), xp.log(xp.where(ok, 1.0, qs)) - xp.log(xp.where(ok, 1.0, ps))
-        )
+        if weight_logs is None:
+            apart = xp.log(xp.where(ok, 1.0, qs)) - xp.log(xp.where(ok, 1.0, ps))
+        else:
+            skip = ok | ~both
+            apart = xp.where(skip, 0.0, weight_logs[1]) - xp.where(skip, 0.0, weight_logs[0])
+        L = xp.where(ok, xp.log(ratio), apart)
     elif log_ratio is not None:
         L = xp.where(both, log_ratio, 0.0)
     else:
@@ -204,6 +210,22 @@ def _at_label(d: Dist, labels: Array, prep: Prepared) -> tuple[Array, Array | No
     construction). A confident logit keeps its digits: ``log q[y]`` is
     ``(z[y] - max z) - log1p(R)`` (see :func:`klkit._compat.softmax_parts`).
     """
+    xp, ax = prep.xp, prep.axis
+    a = d.array
+    # Out-of-range labels (only with validate=False) give NaN rows, never an index error
+    inside = (labels >= 0) & (labels < a.shape[ax])
+    labels = xp.where(inside, labels, xp.zeros_like(labels))
+    log_q_y, q_y, rest = _at_label_in_range(d, labels, prep)
+    nan = xp.asarray(xp.nan, dtype=log_q_y.dtype)
+    return (
+        xp.where(inside, log_q_y, nan),
+        None if q_y is None else xp.where(inside, q_y, nan),
+        rest,
+    )
+
+
+def _at_label_in_range(d: Dist, labels: Array, prep: Prepared) -> tuple[Array, Array | None, Array]:
+    """:func:`_at_label` for labels known to lie in ``0..K-1``."""
     xp, ax = prep.xp, prep.axis
     a = d.array
     if d.kind == "logits" or (d.kind == "logprobs" and prep.normalize):
@@ -394,6 +416,15 @@ def _kl_nats(prep: Prepared) -> Array:
                 axis=prep.axis,
                 exact=lambda: _sum(kl_terms(prob_p, prob_q, None, None, xp=xp), prep),
             )
+        elif prep.normalize and dp.kind == dq.kind == "probs":
+            # weights normalised here: log p and log q from the weights themselves where
+            # a ratio of the normalised numbers under- or overflows (a share that is
+            # subnormal has lost digits in w / sum w)
+            logs = (
+                dense(dp, prep, log_of_weights=True)[1],
+                dense(dq, prep, log_of_weights=True)[1],
+            )
+            out = _sum(kl_terms(prob_p, prob_q, None, None, xp=xp, weight_logs=logs), prep)
         else:
             out = _sum(kl_terms(prob_p, prob_q, log_p, log_q, xp=xp), prep)
     return out

@@ -116,7 +116,9 @@ def torch_ce_labels_logits(labels: Any, logits: Any, *, validate: bool) -> Any |
     k = logits.shape[-1]
     y = labels.reshape(-1).long()
     # Few, scalar checks: at (4096, 1000) each extra small torch op costs ~1% of the call.
-    if validate and y.numel():
+    # Run even with validate=False: F.cross_entropy raises on an out-of-range label (and
+    # on a GPU asserts on the device), where the generic path gives a NaN row.
+    if y.numel():
         lo, hi = torch.aminmax(y)
         if lo.item() < 0 or hi.item() >= k:
             return None
