@@ -142,3 +142,12 @@ def test_repr_html_is_a_table_with_the_same_numbers():
     assert [r[0] for r in rows] == names
     kl_column = np.array([float(r[-1]) for r in rows])
     np.testing.assert_allclose(kl_column, FAIR * np.log2(FAIR / LOADED), rtol=1e-5)
+
+
+def test_infinite_kl_from_an_underflowing_softmax_names_its_outcome():
+    # softmax([0, -2000, 1]) puts e^-2001 > 0 on outcome 2, where Q has none: D = inf,
+    # and the summary names outcome 2 although P rounds to 0.0 there (found by the fuzz)
+    b = kl.explain(kl.Logits(np.array([0.0, -2000.0, 1.0])), kl.Logits([0.0, -np.inf, 1.0]))
+    assert b.kl_divergence == np.inf
+    assert "outcome 2 (where P > 0, below float64's smallest number)" in b.summary()
+    assert "outcome 2" in str(b)

@@ -106,12 +106,21 @@ class Breakdown:
         """
         unit = self.unit
         if math.isinf(self.kl_divergence):
+            # an infinite term marks them: P > 0 there even when P underflows to 0.0
+            # in float64 (a softmax of logits far apart)
             culprits = [
                 (name, p)
-                for name, p, q in zip(self.outcomes, self.p, self.q, strict=True)
-                if p > 0 and q == 0
+                for name, p, term in zip(self.outcomes, self.p, self.kl_terms, strict=True)
+                if math.isinf(term)
             ]
-            which = _join([f"{name} (where P = {p:.3g})" for name, p in culprits])
+            which = _join(
+                [
+                    f"{name} (where P = {p:.3g})"
+                    if p > 0
+                    else f"{name} (where P > 0, below float64's smallest number)"
+                    for name, p in culprits
+                ]
+            )
             return (
                 f"D(P||Q) is infinite because Q gives probability 0 to "
                 f"{_outcomes_word(len(culprits))} {which}, which P says can happen: a "
