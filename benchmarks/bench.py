@@ -30,7 +30,7 @@ import scipy.special as sp
 import scipy.stats as ss
 
 import klkit as kl
-from klkit import _fast
+from klkit._backends import _numpy
 
 
 def median_time(fn: Callable[[], Any], *, budget: float, min_runs: int = 5) -> float:
@@ -102,17 +102,17 @@ def ufuncs_only(fn: Callable[[], Any]) -> Callable[[], Any]:
 
 def engine() -> str:
     """Which engine klkit's NumPy fast path uses for large arrays here."""
-    if _fast._accelerator() is None:
+    if _numpy._accelerator() is None:
         return "NumPy ufuncs (KLKIT_NUMBA=0, or Numba not installed: pip install klkit[fast])"
     import numba
 
-    from klkit import _numba
+    from klkit._backends import _numba
 
     return f"Numba {numba.__version__} kernels on {_numba._POOL.workers} threads"
 
 
 def numpy_section(shapes: list[tuple[int, ...]], budget: float) -> None:
-    print(f"\nklkit's engine for NumPy arrays of {_fast.NUMBA_MIN}+ elements: {engine()}")
+    print(f"\nklkit's engine for NumPy arrays of {_numpy.NUMBA_MIN}+ elements: {engine()}")
     for dtype in (np.float64, np.float32):
         rows, rows_h_ce = [], []
         for shape in shapes:

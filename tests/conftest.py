@@ -53,13 +53,13 @@ def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     """Run a test's NumPy fast-path calls on each engine: ufuncs, then Numba kernels.
 
     "numba" sends arrays of any size to the kernels (normally only arrays of
-    ``klkit._fast.NUMBA_MIN`` elements go there); "ufuncs" sets ``KLKIT_NUMBA=0``,
+    ``klkit._numpy.NUMBA_MIN`` elements go there); "ufuncs" sets ``KLKIT_NUMBA=0``,
     the user's switch. Numba is a test dependency: a missing Numba fails here.
     """
-    from klkit import _fast, _numba  # noqa: F401  (fails loudly without Numba)
+    from klkit._backends import _numba, _numpy  # noqa: F401  (fails loudly without Numba)
 
     if request.param == "numba":
-        monkeypatch.setattr(_fast, "NUMBA_MIN", 0)
+        monkeypatch.setattr(_numpy, "NUMBA_MIN", 0)
         monkeypatch.delenv("KLKIT_NUMBA", raising=False)
     else:
         monkeypatch.setenv("KLKIT_NUMBA", "0")

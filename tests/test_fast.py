@@ -1,4 +1,4 @@
-"""The NumPy fast path (klkit._fast) against the generic path and SciPy."""
+"""The NumPy fast path (klkit._backends._numpy) against the generic path and SciPy."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import klkit as kl
-from klkit import _fast
+from klkit import _numerics
+from klkit._backends import _numpy
 
 
 def rows(shape, rng, zeros=0.0, dtype=np.float64):
@@ -38,7 +39,7 @@ def generic(measure, *arrays, **options):
 CASES = [
     ((7,), 0.0),
     ((300, 50), 0.3),  # zeros in P and Q: the careful retry
-    ((3, 2 * _fast.BLOCK // 4 + 5), 0.1),  # rows split into several blocks
+    ((3, 2 * _numpy.BLOCK_BYTES // 4 + 5), 0.1),  # rows split into several blocks
     ((2, 3, 40), 0.0),
 ]
 
@@ -58,7 +59,7 @@ def test_fast_path_runs_and_matches_the_generic_path_and_scipy(shape, zeros, dty
             "js": (kl.js_divergence, (p, q), ssd.jensenshannon(p64, q64, axis=-1) ** 2),
         }
     for name, (measure, args, reference) in references.items():
-        assert _fast.numpy_rows(name, args, validate=True) is not None, name
+        assert _numpy.numpy_rows(name, args, validate=True) is not None, name
         fast = measure(*args)
         assert fast.dtype == dtype
         np.testing.assert_allclose(fast, reference, rtol=rtol, err_msg=name)
@@ -68,7 +69,7 @@ def test_fast_path_runs_and_matches_the_generic_path_and_scipy(shape, zeros, dty
 def test_infinities_are_exact_on_the_fast_path(engine):
     p = np.array([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]])
     q = np.array([[0.0, 0.5, 0.5], [0.2, 0.3, 0.5]])
-    assert _fast.numpy_rows("kl", (p, q), validate=True) is not None
+    assert _numpy.numpy_rows("kl", (p, q), validate=True) is not None
     np.testing.assert_array_equal(kl.kl_divergence(p, q), [math.inf, 0.0])
     np.testing.assert_array_equal(kl.cross_entropy(p, q)[0], math.inf)
 
@@ -78,7 +79,7 @@ def test_nearly_equal_rows_keep_their_digits_on_the_fast_path(engine):
     p = rows((4, 1000), rng)
     q = p * np.exp(1e-7 * rng.standard_normal(p.shape))
     q /= q.sum(-1, keepdims=True)
-    assert _fast.numpy_rows("kl", (p, q), validate=True) is not None
+    assert _numpy.numpy_rows("kl", (p, q), validate=True) is not None
     fast = kl.kl_divergence(p, q)
     assert np.all(fast > 0)
     np.testing.assert_allclose(fast, generic(kl.kl_divergence, p, q), rtol=1e-10)
@@ -111,16 +112,16 @@ def test_negative_q_where_p_is_zero_is_caught(measure, engine):
 def test_ratios_beyond_the_float_range_go_generic_and_stay_right(engine, mp_kl):
     # Unvalidated P > 1 with a tiny Q: q/p underflows to 0, which would read as +inf.
     p, q = np.array([2.0, 0.5]), np.array([5e-324, 1.0])
-    assert _fast.numpy_rows("kl", (p, q), validate=False) is None
+    assert _numpy.numpy_rows("kl", (p, q), validate=False) is None
     expected = 2 * (math.log(2) - math.log(5e-324)) - 2 + 5e-324 + 0.5 * math.log(0.5) - 0.5 + 1
     assert kl.kl_divergence(p, q, validate=False) == pytest.approx(expected, rel=1e-12)
     # A subnormal P under a large Q: q/p overflows to inf.
     p, q = np.array([1e-310, 1.0 - 1e-310]), np.array([0.5, 0.5])
-    assert _fast.numpy_rows("kl", (p, q), validate=True) is None
+    assert _numpy.numpy_rows("kl", (p, q), validate=True) is None
     np.testing.assert_allclose(kl.kl_divergence(p, q), sp.rel_entr(p, q).sum(), rtol=1e-12)
     # A normal P whose 1/p is finite but whose q/p overflows.
     p, q = np.array([1e-300, 1.0 - 1e-300]), np.array([1e10, 0.5])
-    assert _fast.numpy_rows("kl", (p, q), validate=False) is None
+    assert _numpy.numpy_rows("kl", (p, q), validate=False) is None
     assert kl.kl_divergence(p, q, validate=False) == pytest.approx(mp_kl(p, q), rel=1e-12)
 
 
@@ -156,7 +157,7 @@ def test_short_lists_match_the_array_path(a, b, name):
     if abs(math.fsum(p) - 1) > 1e-12 or abs(math.fsum(q) - 1) > 1e-12:
         return
     args = (p,) if name == "entropy" else (p, q)
-    small = _fast.small_lists(name, args)
+    small = _numpy.small_lists(name, args)
     assert small is not None
     measure = {"entropy": kl.entropy, "cross_entropy": kl.cross_entropy}.get(
         name, kl.kl_divergence if name == "kl" else kl.js_divergence
@@ -179,10 +180,10 @@ def test_mixed_batch_redoes_only_the_close_rows_and_all_rows_stay_exact(name, en
         q[i] = p[i] * np.exp(rel * rng.standard_normal(500))
         q[i] /= q[i].sum()
     measure = kl.kl_divergence if name == "kl" else kl.js_divergence
-    assert _fast.numpy_rows(name, (p, q), validate=True) is not None
+    assert _numpy.numpy_rows(name, (p, q), validate=True) is not None
     fast = measure(p, q)
-    assert (fast[[1, 3, 5]] < _fast.EXACT_BELOW).all()
-    assert (fast[[0, 2, 4]] > _fast.EXACT_BELOW).all()
+    assert (fast[[1, 3, 5]] < _numerics.EXACT_BELOW).all()
+    assert (fast[[0, 2, 4]] > _numerics.EXACT_BELOW).all()
     np.testing.assert_allclose(fast, generic(measure, p, q), rtol=1e-13)
     np.testing.assert_allclose(measure(p, q, validate=False), fast, rtol=0)
 
@@ -191,12 +192,12 @@ def test_mixed_batch_redoes_only_the_close_rows_and_all_rows_stay_exact(name, en
 
 
 def test_large_arrays_take_the_kernels_unless_switched_off(monkeypatch):
-    from klkit import _numba
+    from klkit._backends import _numba
 
     monkeypatch.delenv("KLKIT_NUMBA", raising=False)
-    assert _fast._accelerator() is _numba.kernel
+    assert _numpy._accelerator() is _numba.kernel
     rng = np.random.default_rng(7)
-    p, q = rows((4, _fast.NUMBA_MIN // 4), rng), rows((4, _fast.NUMBA_MIN // 4), rng)
+    p, q = rows((4, _numpy.NUMBA_MIN // 4), rng), rows((4, _numpy.NUMBA_MIN // 4), rng)
     assert _numba.kernel("kl", p, q) is not None
     calls = []
 
@@ -204,12 +205,12 @@ def test_large_arrays_take_the_kernels_unless_switched_off(monkeypatch):
         calls.append(args[0])
         return _numba.kernel(*args)
 
-    monkeypatch.setattr(_fast, "_accelerator", lambda: counted)
+    monkeypatch.setattr(_numpy, "_accelerator", lambda: counted)
     np.testing.assert_allclose(kl.kl_divergence(p, q), sp.rel_entr(p, q).sum(-1), rtol=1e-13)
     assert calls == ["kl"]
     monkeypatch.undo()
     monkeypatch.setenv("KLKIT_NUMBA", "0")
-    assert _fast._accelerator() is None
+    assert _numpy._accelerator() is None
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -224,7 +225,7 @@ def test_kernels_ask_llvm_for_512_bit_vectors(dtype):
     import llvmlite.binding
     from numba import njit
 
-    from klkit import _numba
+    from klkit._backends import _numba
 
     a = rows((1, 64), np.random.default_rng(0))[0].astype(dtype)
     options = _numba._kl_part.targetoptions  # the kernels' fastmath and error model
@@ -272,7 +273,7 @@ def test_each_kl_term_is_within_a_few_ulp_of_mpmath(dtype, engine):
     with mpmath.workdps(40):
         ratios = [mpmath.mpf(float(b)) / mpmath.mpf(float(a)) for a, b in zip(p, q, strict=True)]
         refs = [float(a) * (r - 1 - mpmath.log(r)) for a, r in zip(p, ratios, strict=True)]
-        assert _fast.numpy_rows("kl", (p[:, None], q[:, None]), validate=False) is not None
+        assert _numpy.numpy_rows("kl", (p[:, None], q[:, None]), validate=False) is not None
         terms = kl.kl_divergence(p[:, None], q[:, None], validate=False)
         assert _ulps(terms, refs, dtype) <= TERM_ULPS
 
@@ -299,7 +300,7 @@ def test_each_entropy_and_cross_entropy_term_is_within_an_ulp_or_two_of_mpmath(d
         entropy_refs = [-mpmath.mpf(float(v)) * lg for v, lg in zip(x, logs, strict=True)]
         ce_refs = [-mpmath.mpf(float(a)) * lg for a, lg in zip(p, logs, strict=True)]
         for name, args in [("entropy", (x,)), ("cross_entropy", (p, x))]:
-            assert _fast.numpy_rows(name, [a[:, None] for a in args], validate=False) is not None
+            assert _numpy.numpy_rows(name, [a[:, None] for a in args], validate=False) is not None
         # A subnormal result (-x log x of a subnormal x) is exact to an ulp of the
         # smallest normal: _ulps would divide by the subnormal.
         normal = [abs(r) >= info.tiny for r in entropy_refs]
@@ -321,7 +322,9 @@ def test_entries_the_log_cannot_scale_and_negative_zeros_go_generic(dtype, engin
     ones = np.ones(2, dtype)
     for x, kernels in [(big, not numba), (below, True)]:
         q = np.array([x, info.smallest_subnormal], dtype)
-        assert (_fast.numpy_rows("cross_entropy", (ones, q), validate=False) is not None) == kernels
+        assert (
+            _numpy.numpy_rows("cross_entropy", (ones, q), validate=False) is not None
+        ) == kernels
         with mpmath.workdps(40):
             expected = -sum(mpmath.log(mpmath.mpf(float(v))) for v in q)
         value = kl.cross_entropy(ones, q, validate=False)
@@ -329,18 +332,18 @@ def test_entries_the_log_cannot_scale_and_negative_zeros_go_generic(dtype, engin
             float(expected), rel=1e-12 if dtype == np.float64 else 1e-6
         )
         p = np.array([x, 0.5], dtype)
-        assert (_fast.numpy_rows("entropy", (p,), validate=False) is not None) == kernels
+        assert (_numpy.numpy_rows("entropy", (p,), validate=False) is not None) == kernels
         if numba and kernels:  # the kernel's own sum: the public result clips it at 0
             with mpmath.workdps(40):
                 expected = -sum(mpmath.mpf(float(v)) * mpmath.log(mpmath.mpf(float(v))) for v in p)
-            from klkit import _numba
+            from klkit._backends import _numba
 
             total = _numba.kernel("entropy", p[None, :])[0][0]
             assert total == pytest.approx(
                 float(expected), rel=1e-12 if dtype == np.float64 else 1e-6
             )
     signed = np.array([-0.0, 0.5, 0.5], dtype)
-    assert (_fast.numpy_rows("entropy", (signed,), validate=True) is None) == numba
+    assert (_numpy.numpy_rows("entropy", (signed,), validate=True) is None) == numba
     assert kl.entropy(signed) == pytest.approx(math.log(2), rel=1e-6)
 
 
@@ -378,7 +381,7 @@ def test_both_engines_match_the_generic_path(engine, a, b, dtype):
 
 
 def _threaded_pair() -> tuple[np.ndarray, np.ndarray]:
-    from klkit import _numba
+    from klkit._backends import _numba
 
     rng = np.random.default_rng(13)
     shape = (64, _numba.THREADED_MIN // 32)  # 2x THREADED_MIN: split over threads
@@ -389,7 +392,7 @@ _FORK_CHILD = """
 import multiprocessing, sys
 import numpy as np
 import klkit as kl
-from klkit import _numba
+from klkit._backends import _numba
 _numba._POOL.workers = 2  # threads even on a 1-core runner, or there is nothing to test
 rng = np.random.default_rng(13)
 shape = (64, _numba.THREADED_MIN // 32)  # 2x THREADED_MIN: split over threads
@@ -462,7 +465,7 @@ def test_float32_sums_over_a_million_outcomes_keep_float32_precision(k, engine):
     p = np.full((1, k), 1 / k, np.float32)
     term = mpmath.mpf(float(p[0, 0]))
     expected = float(-k * term * mpmath.log(term))
-    assert _fast.numpy_rows("entropy", (p,), validate=True) is not None
+    assert _numpy.numpy_rows("entropy", (p,), validate=True) is not None
     for value in (kl.entropy(p), kl.cross_entropy(p, p.copy())):
         assert value.dtype == np.float32
         assert float(value[0]) == pytest.approx(expected, rel=4e-7)

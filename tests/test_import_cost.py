@@ -6,7 +6,7 @@ import sys
 
 def test_import_klkit_loads_no_heavy_library():
     code = (
-        "import sys, klkit, klkit._explain;"
+        "import sys, klkit, klkit._api._explain;"
         "heavy = {'torch', 'jax', 'dask', 'matplotlib', 'typer', 'rich', 'pandas', 'scipy',"
         " 'numba'};"
         "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))"

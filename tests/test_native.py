@@ -1,4 +1,4 @@
-"""The PyTorch fast paths (klkit._native) against the generic path, torch and mpmath."""
+"""The PyTorch fast paths (klkit._backends._torch) against the generic path, torch and mpmath."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import scipy.special as sp
 from backends import Backend, requires
 
 import klkit as kl
-from klkit import _native
+from klkit._backends import _torch
 
 torch = requires(Backend.TORCH, "torch")
 F = torch.nn.functional
@@ -36,7 +36,7 @@ def test_kl_fast_path_runs_and_matches_scipy_and_the_generic_path(dtype, shape):
     rng = np.random.default_rng(shape[-1])
     p64, q64 = rows(shape, rng), rows(shape, rng)
     p, q = torch.asarray(p64, dtype=dtype), torch.asarray(q64, dtype=dtype)
-    assert _native.torch_kl_rows(p, q, validate=True) is not None
+    assert _torch.torch_kl_rows(p, q, validate=True) is not None
     got = kl.kl_divergence(p, q)
     assert got.dtype == dtype
     assert got.shape == shape[:-1]
@@ -57,7 +57,7 @@ def test_kl_of_nearly_equal_rows_keeps_its_digits(dtype, rel, mp_kl):
     q64 = p64 * np.exp(rel * rng.standard_normal(p64.shape))
     q64 /= q64.sum(-1, keepdims=True)
     p, q = torch.asarray(p64, dtype=dtype), torch.asarray(q64, dtype=dtype)
-    assert _native.torch_kl_rows(p, q, validate=True) is not None
+    assert _torch.torch_kl_rows(p, q, validate=True) is not None
     got = kl.kl_divergence(p, q)
     assert torch.all(got > 0)
     # The core's guarantees: 10 digits in float64; float32 within 1e-3 (it is ~1e-6 here,
@@ -71,7 +71,7 @@ def test_kl_of_nearly_equal_rows_keeps_its_digits(dtype, rel, mp_kl):
 def test_kl_zeros_gradients_and_bad_input_take_the_generic_path():
     p = torch.tensor([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]], dtype=torch.float64)
     q = torch.tensor([[0.0, 0.5, 0.5], [0.2, 0.3, 0.5]], dtype=torch.float64)
-    assert _native.torch_kl_rows(p, q, validate=True) is None
+    assert _torch.torch_kl_rows(p, q, validate=True) is None
     assert kl.kl_divergence(p, q).tolist() == [math.inf, 0.0]
     assert kl.kl_divergence(q, p).tolist() == [math.inf, 0.0]
     with pytest.raises(kl.DistributionError, match=r"`p` sums to 1\.1 in row 1"):
@@ -82,7 +82,7 @@ def test_kl_zeros_gradients_and_bad_input_take_the_generic_path():
         kl.kl_divergence(torch.full((2, 2), 0.5), torch.tensor([[0.5, 0.5], [1.2, -0.2]]))
     pg = torch.tensor([0.3, 0.7], dtype=torch.float64, requires_grad=True)
     qg = torch.tensor([0.6, 0.4], dtype=torch.float64)
-    assert _native.torch_kl_rows(pg, qg, validate=True) is None
+    assert _torch.torch_kl_rows(pg, qg, validate=True) is None
     kl.kl_divergence(pg, qg).backward()
     expected = np.log(np.array([0.3, 0.7]) / np.array([0.6, 0.4]))  # d/dp [p log(p/q) - p + q]
     np.testing.assert_allclose(pg.grad.numpy(), expected, rtol=1e-12)
@@ -102,7 +102,7 @@ def test_cross_entropy_labels_logits_matches_torch_and_the_generic_path(n, k, dt
     gen = torch.Generator().manual_seed(n * k)
     z = (4 * torch.randn(n, k, generator=gen, dtype=dtype)).requires_grad_()
     y = torch.randint(0, k, (n,), generator=gen, dtype=torch.int32)
-    assert _native.torch_ce_labels_logits(y, z, validate=True) is not None
+    assert _torch.torch_ce_labels_logits(y, z, validate=True) is not None
     got = kl.cross_entropy(kl.Labels(y), kl.Logits(z))
     ref = F.cross_entropy(z, y.long(), reduction="none")
     assert got.dtype == dtype
@@ -147,7 +147,7 @@ def test_cross_entropy_labels_logits_bad_input_raises_the_generic_error(y, z, ex
 def test_cross_entropy_minus_inf_logit_at_the_label_is_exactly_inf():
     z = torch.tensor([[-math.inf, 0.0], [-math.inf, 0.0]])
     y = torch.tensor([0, 1])
-    assert _native.torch_ce_labels_logits(y, z, validate=True) is None
+    assert _torch.torch_ce_labels_logits(y, z, validate=True) is None
     assert kl.cross_entropy(kl.Labels(y), kl.Logits(z)).tolist() == [math.inf, 0.0]
 
 
@@ -155,7 +155,7 @@ def test_cross_entropy_minus_inf_logit_at_the_label_is_exactly_inf():
 @pytest.mark.parametrize("y", [0.0, 1e-6, 0.3, 0.5, 1 - 1e-9, 1.0])
 def test_bce_logits_fast_path_is_exact_in_the_tails(y, z):
     yt, zt = torch.tensor([y], dtype=torch.float64), torch.tensor([z], dtype=torch.float64)
-    assert _native.torch_bce_logits(yt, zt, validate=True) is not None
+    assert _torch.torch_bce_logits(yt, zt, validate=True) is not None
     got = float(kl.binary_cross_entropy(yt, kl.Logits(zt))[0])
     ym, zm = mp.mpf(y), mp.mpf(z)
     ref = ym * mp.log1p(mp.exp(-zm)) + (1 - ym) * mp.log1p(mp.exp(zm))
@@ -183,7 +183,7 @@ def test_bce_logits_matches_torch_on_random_batches_and_checks_its_input():
     with pytest.raises(kl.DistributionError, match="non-finite"):
         kl.binary_cross_entropy(y, kl.Logits(z.index_fill(1, torch.tensor([3]), math.inf)))
     zg = z.clone().requires_grad_()
-    assert _native.torch_bce_logits(y, zg, validate=True) is None
+    assert _torch.torch_bce_logits(y, zg, validate=True) is None
     kl.binary_cross_entropy(y, kl.Logits(zg)).sum().backward()
     torch.testing.assert_close(zg.grad, torch.sigmoid(z) - y)
 
@@ -195,7 +195,7 @@ def test_bce_logits_over_many_blocks_matches_a_float64_reference(dtype, transpos
     last one ragged); transposed ones in one piece, keeping their layout as torch
     does. Logits reach +-200: results underflow to subnormals and zero in float32.
     Bad entries in the last block still go to the generic path's errors."""
-    from klkit._fast import BLOCK
+    from klkit._backends._numpy import BLOCK_BYTES as BLOCK
 
     gen = torch.Generator().manual_seed(5)
     shape = (5, 3 * BLOCK // 8 + 77)
@@ -205,7 +205,7 @@ def test_bce_logits_over_many_blocks_matches_a_float64_reference(dtype, transpos
     z[0, :100] = torch.linspace(-200, 200, 100).to(dtype)  # y = 0, 1 in the far tails
     if transposed:
         z, y = z.T, y.T
-    assert _native.torch_bce_logits(y, z, validate=True) is not None
+    assert _torch.torch_bce_logits(y, z, validate=True) is not None
     got = kl.binary_cross_entropy(y, kl.Logits(z))
     assert got.shape == z.shape
     assert got.stride() == z.stride()

@@ -176,7 +176,7 @@ def test_axis_k_equals_moveaxis_then_last_axis(pqa):
         got, ref = f(p, q, axis=axis), f(pm, qm)
         assert np.shape(got) == np.shape(ref), name
         # The strided input takes the generic path and the moved one the NumPy fast
-        # path (klkit._fast): different formulas, each a few ulp per term, hence 4x.
+        # path (klkit._backends._numpy): different formulas, each a few ulp per term, hence 4x.
         tol = 4 * rounding_tol(p.shape[axis], 1.0)
         np.testing.assert_allclose(got, ref, rtol=tol, err_msg=name)
         kept = f(p, q, axis=axis, keepdims=True)

@@ -6,7 +6,17 @@ returns its result in the input's library, device and floating dtype, and checks
 input unless ``validate=False``.
 """
 
-from klkit._explain import Breakdown, explain
+from klkit._api._explain import Breakdown, explain
+from klkit._api._measures import (
+    binary_cross_entropy,
+    cross_entropy,
+    entropy,
+    js_distance,
+    js_divergence,
+    kl_divergence,
+)
+from klkit._core._errors import DistributionError
+from klkit._core._inputs import Labels, Logits, LogProbs
 from klkit._families import (
     Bernoulli,
     Beta,
@@ -24,16 +34,6 @@ from klkit._families import (
     StudentT,
     Uniform,
 )
-from klkit._inputs import Labels, Logits, LogProbs
-from klkit._measures import (
-    binary_cross_entropy,
-    cross_entropy,
-    entropy,
-    js_distance,
-    js_divergence,
-    kl_divergence,
-)
-from klkit._validation import DistributionError
 
 __version__ = "0.1.0"
 

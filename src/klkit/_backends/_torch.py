@@ -1,4 +1,4 @@
-"""PyTorch fast paths built on torch's own kernels, and JAX's under ``jit`` (issue 4).
+"""PyTorch fast paths built on torch's own kernels (only called with torch tensors).
 
 Speed reason: the generic array-API code spells every formula as a chain of ``where``
 calls over full-size tensors; in eager PyTorch each call allocates (page faults on
@@ -8,34 +8,26 @@ reductions. Each function returns None whenever it cannot promise the generic pa
 exact answer (failed checks, zeros, non-finite results, gradients it does not
 handle), and the caller then runs the generic path, which computes the value or
 raises the precise error. Nothing here skips validation.
-
-Only called with torch tensors or JAX tracers, so their library is already imported.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import sys
-from collections.abc import Callable
 from typing import Any
 
-from klkit._fast import BLOCK, EXACT_BELOW, NEAR, series
-from klkit._validation import sum_tolerance
+from klkit._backends._namespace import library_of
+from klkit._backends._numpy import BLOCK_BYTES
+from klkit._numerics import EXACT_BELOW, NEAR, series, sum_tolerance
 
-__all__ = [
-    "CONFIDENT",
-    "jax_kl_rows",
-    "torch_bce_logits",
-    "torch_ce_labels_logits",
-    "torch_kl_rows",
-]
+__all__ = ["CONFIDENT", "torch_bce_logits", "torch_ce_labels_logits", "torch_kl_rows"]
+
 
 _FLOATS = ("torch.float32", "torch.float64")
 
 
 def _is_float_tensor(x: Any) -> bool:
-    return type(x).__module__.startswith("torch") and str(getattr(x, "dtype", "")) in _FLOATS
+    return library_of(x) == "torch" and str(getattr(x, "dtype", "")) in _FLOATS
 
 
 def _plain_pair(a: Any, b: Any) -> bool:
@@ -54,7 +46,7 @@ def _plain_pair(a: Any, b: Any) -> bool:
 def torch_kl_rows(p: Any, q: Any, *, validate: bool) -> Any | None:
     """KL per row over the last axis of two torch tensors, or None (generic path).
 
-    Terms are ``p (r - 1 - log r)`` with ``r = q/p`` as in :mod:`klkit._fast`. Near
+    Terms are ``p (r - 1 - log r)`` with ``r = q/p`` as in :mod:`klkit._backends._numpy`. Near
     ``r = 1`` the log's rounding costs ``2 eps |q - p|`` per term, so a row is off by
     at most ``2 eps sum|q - p| <= 2 eps sqrt(2 D)`` (Pinsker) plus a few ulp of D:
     relative to D, that is under ``30 eps`` where ``D >= EXACT_BELOW``. Rows below it
@@ -105,7 +97,7 @@ def torch_ce_labels_logits(labels: Any, logits: Any, *, validate: bool) -> Any |
     torch = sys.modules["torch"]
     if not (
         _is_float_tensor(logits)
-        and type(labels).__module__.startswith("torch")
+        and library_of(labels) == "torch"
         and labels.dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
         and logits.ndim >= 1
         and tuple(labels.shape) == tuple(logits.shape[:-1])
@@ -161,7 +153,7 @@ def torch_bce_logits(y: Any, z: Any, *, validate: bool) -> Any | None:
     y must be in [0, 1]; a non-finite result (non-finite logits) goes to the generic
     path, which raises the precise error; so do tensors needing a gradient.
 
-    Seven kernels per block of :data:`~klkit._fast.BLOCK` bytes for contiguous CPU
+    Seven kernels per block of :data:`~klkit._backends._numpy.BLOCK_BYTES` bytes for contiguous CPU
     tensors, so that each works on data in cache and the scratch tensor is small
     (whole tensors, with a full scratch tensor, measured 1.06-1.31x torch's time at
     (4096, 1000) float32; blocks 0.67-0.99x in the benchmark, and 0.42-0.58x at
@@ -180,7 +172,7 @@ def torch_bce_logits(y: Any, z: Any, *, validate: bool) -> Any | None:
     out = torch.empty_like(z)
     n = z.numel()
     if z.device.type == "cpu" and all(t.is_contiguous() for t in (z, y, out)):
-        block = BLOCK // z.element_size()
+        block = BLOCK_BYTES // z.element_size()
         scratch = torch.empty(min(block, n), dtype=z.dtype)
         flat = [t.view(-1) for t in (z, y, out)]
         blocks = [[*(t[i : i + block] for t in flat), scratch[: n - i]] for i in range(0, n, block)]
@@ -193,56 +185,3 @@ def torch_bce_logits(y: Any, z: Any, *, validate: bool) -> Any | None:
     if not bool(torch.isfinite(out.sum())):  # an inf/NaN logit (or a huge sum: generic)
         return None
     return out
-
-
-def jax_kl_rows(p: Any, q: Any, *, axis: int, exact: Callable[[], Any]) -> Any:
-    """KL rows of JAX probabilities under ``jit``: the short formula when it is exact.
-
-    XLA computes both sides of every ``where``, so the generic terms (three logs, a
-    series) cost ~8x ``sum(p * log(p / q))``. Here ``sum p (r - 1 - log r)``, the
-    short formula, is used when its rounding is provably small (the bound of
-    :func:`torch_kl_rows`: every row's D >= EXACT_BELOW * sum P, all finite, q/p never
-    subnormal); otherwise ``lax.cond`` runs ``exact()``, the generic terms. Both
-    branches are differentiable, with the same gradient ``log(p/q)``.
-
-    q/p is never subnormal when ``min(q) >= tiny * sum(p)`` in each row (each
-    ``p <= sum(p)``; a negative p makes the row NaN). Row reductions of p and q cost
-    ~0.1 ms at (1000, 1000) each; ``min(q/p)`` recomputed the division and took 0.4.
-    """
-    jax = sys.modules["jax"]
-    jnp = jax.numpy
-    rows = _jax_short_kl(jax)(p, q, axis)
-    total_p = jnp.sum(p, axis=axis)
-    ok = (
-        jnp.all(rows >= EXACT_BELOW * total_p)
-        & jnp.all(jnp.isfinite(rows))
-        & jnp.all(jnp.min(q, axis=axis) >= jnp.finfo(q.dtype).tiny * total_p)
-    )
-    return jax.lax.cond(ok, lambda: rows, exact)
-
-
-@functools.cache
-def _jax_short_kl(jax: Any) -> Any:
-    """``sum((q - p) - p log(q/p), axis)`` with a gradient that is never NaN.
-
-    When ``lax.cond`` takes the exact branch, this branch still gets a zero cotangent,
-    and autodiff's ``0 * log(q/p)`` would be NaN where p = 0; the custom rule masks
-    those entries. In p the gradient is ``-log r``, in q it is ``1 - p/q``.
-    """
-    jnp = jax.numpy
-
-    @functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
-    def short(p: Any, q: Any, axis: int) -> Any:
-        return jnp.sum((q - p) - p * jnp.log(q / p), axis=axis)
-
-    @short.defjvp  # type: ignore[untyped-decorator]
-    def _(axis: int, primals: Any, tangents: Any) -> Any:
-        p, q = primals
-        dp, dq = tangents
-        ok = (p > 0) & (q > 0)
-        ps, qs = jnp.where(ok, p, 1.0), jnp.where(ok, q, 1.0)
-        grad_p = jnp.where(ok, jnp.log(ps / qs), 0.0)
-        grad_q = jnp.where(ok, 1.0 - ps / qs, 0.0)
-        return short(p, q, axis), jnp.sum(grad_p * dp + grad_q * dq, axis=axis)
-
-    return short

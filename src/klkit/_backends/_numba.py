@@ -4,7 +4,7 @@ Speed reason (issue 4): NumPy's float64 divide plus log alone cost more than twi
 the memory floor, and threads over NumPy ufuncs lose to the GIL. These kernels make
 one pass over the data, fusing the checks (entries finite and >= 0, row sums) with the
 measure, vectorised (SIMD) and split over cores by Python threads (the kernels
-release the GIL). Imported only by :mod:`klkit._fast`, only when Numba is
+release the GIL). Imported only by :mod:`klkit._backends._numpy`, only when Numba is
 installed; compiled on first use and cached.
 
 The logarithm is written out (fdlibm's ``log`` and ``logf``: ``log x = e log 2 +

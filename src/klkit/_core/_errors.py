@@ -1,0 +1,149 @@
+"""The error klkit raises for bad input, carrying its message in parts.
+
+Every message has four parts: the argument, the problem, where it is (index or row,
+with the offending value) and the fix. They are kept apart so that each interface can
+say them in its own words: the Python API writes an argument as ```p``` and an option
+as ``normalize=True`` or ```klkit.Logits(p)```; the command line writes ``P``,
+``--normalize`` and ``--logits`` (:meth:`DistributionError.render`).
+
+The problem and the fix are templates whose fields name options, never spell them:
+``{normalize}``, ``{logits}``, ``{logprobs}`` (wrappers of the argument itself),
+``{along}`` (which axis holds the outcomes) and ``{where}`` (the place).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+__all__ = ["PYTHON", "DistributionError", "Spelling"]
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """How one interface writes arguments and options in a message.
+
+    ``argument`` turns an argument's name into text; ``options`` maps each option
+    field (``normalize``, ``logits``, ``logprobs``) to a format string that may use
+    ``{arg}``, the argument's Python name; ``along`` says whether to mention the
+    outcome axis (the command line has no axis once a file is read).
+    """
+
+    argument: Callable[[str], str]
+    options: Mapping[str, str]
+    along: bool = True
+
+
+PYTHON = Spelling(
+    argument=lambda name: f"`{name}`",
+    options={
+        "normalize": "normalize=True",
+        "logits": "`klkit.Logits({arg})`",
+        "logprobs": "`klkit.LogProbs({arg})`",
+    },
+)
+"""The Python API's words: backticked arguments, keyword options, wrapper calls."""
+
+
+class _Fields(string.Formatter):
+    """Fill a template's fields; unknown fields stay visible instead of raising."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values = values
+
+    def get_value(self, key: int | str, args: object, kwargs: object) -> str:
+        return self.values.get(str(key), "{" + str(key) + "}")
+
+
+@dataclass(frozen=False, eq=False)
+class _Parts:
+    argument: str | None
+    kind: str | None
+    problem: str
+    where: str
+    along: str
+    fix: str
+    values: dict[str, str] = field(default_factory=dict)
+
+
+class DistributionError(ValueError):
+    """An argument is not a valid probability distribution (or labels, or logits).
+
+    A subclass of :class:`ValueError`, so existing ``except ValueError`` clauses
+    keep working. The message names the argument, the problem, where it is and the
+    fix; those parts are also attributes (``argument``, ``problem``, ``where``,
+    ``fix``), and :meth:`render` says them in another interface's words.
+
+    Parameters
+    ----------
+    problem : str
+        What is wrong, as a template (see the module docstring); when no other part
+        is given, the whole message.
+    argument : str, optional
+        The argument's name (``"p"``), or what stands for it (``"`Normal` parameter
+        `scale`"`` is written out by the caller and given as ``problem``).
+    kind : str, optional
+        How the argument was given, shown after its name: ``"labels"``, ``"logits"``.
+    where : str
+        The place, e.g. ``" at index (1, 2)"`` or ``" in row 3"``.
+    along : str
+        The outcome axis, e.g. ``" along axis=-1"``.
+    fix : str
+        How to fix it, as a template.
+    """
+
+    def __init__(
+        self,
+        problem: str = "",
+        *,
+        argument: str | None = None,
+        kind: str | None = None,
+        where: str = "",
+        along: str = "",
+        fix: str = "",
+    ) -> None:
+        self._parts = _Parts(argument, kind, problem, where, along, fix)
+        super().__init__(self.render(PYTHON))
+
+    @property
+    def argument(self) -> str | None:
+        """The argument's name, e.g. ``"q"`` (None when the message names no argument)."""
+        return self._parts.argument
+
+    @property
+    def problem(self) -> str:
+        """What is wrong, in the Python API's words."""
+        return self._fill(self._parts.problem, PYTHON)
+
+    @property
+    def where(self) -> str:
+        """Where: ``" at index (1, 2)"``, ``" in row 3"``, or ``""``."""
+        return self._parts.where
+
+    @property
+    def fix(self) -> str:
+        """How to fix it, in the Python API's words."""
+        return self._fill(self._parts.fix, PYTHON)
+
+    def _fill(self, template: str, spelling: Spelling) -> str:
+        arg = self._parts.argument or ""
+        values = {name: text.format(arg=arg) for name, text in spelling.options.items()}
+        values["where"] = self._parts.where
+        values["along"] = self._parts.along if spelling.along else ""
+        return _Fields(values).format(template)
+
+    def render(self, spelling: Spelling, name: str | None = None) -> str:
+        """Say the message in an interface's words.
+
+        ``name`` replaces the argument's own name (the command line's ``P`` for ``p``).
+        """
+        parts = self._parts
+        text = self._fill(parts.problem, spelling)
+        if parts.argument is not None:
+            subject = spelling.argument(name or parts.argument)
+            if parts.kind:
+                subject = f"{subject} ({parts.kind})"
+            text = f"{subject} {text}"
+        fix = self._fill(parts.fix, spelling)
+        return f"{text} {fix}" if fix else text
