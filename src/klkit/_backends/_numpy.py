@@ -198,6 +198,19 @@ def _tasks(rows: int, k: int, n: int) -> tuple[list[tuple[int, int, int, int, in
     ], chunks
 
 
+def _eligible(arrays: Sequence[Any]) -> bool:
+    """NumPy float32/float64 arrays of one dtype and shape, C-contiguous, non-empty."""
+    first = arrays[0]
+    return (
+        all(type(a) is np.ndarray for a in arrays)
+        and first.dtype in (np.float32, np.float64)
+        and first.ndim >= 1
+        and first.size > 0
+        and all(a.dtype == first.dtype and a.shape == first.shape for a in arrays)
+        and all(a.flags.c_contiguous for a in arrays)
+    )
+
+
 def numpy_rows(name: str, arrays: Sequence[Any], *, validate: bool) -> Any | None:
     """Per-row nats of measure ``name`` over the last axis, or None for the generic path.
 
@@ -207,16 +220,9 @@ def numpy_rows(name: str, arrays: Sequence[Any], *, validate: bool) -> Any | Non
     if not, None (the generic path raises the precise error). Negative or NaN entries
     send every call to the generic path.
     """
-    first = arrays[0]
-    if not (
-        all(type(a) is np.ndarray for a in arrays)
-        and first.dtype in (np.float32, np.float64)
-        and first.ndim >= 1
-        and first.size > 0
-        and all(a.dtype == first.dtype and a.shape == first.shape for a in arrays)
-        and all(a.flags.c_contiguous for a in arrays)
-    ):
+    if not _eligible(arrays):
         return None
+    first = arrays[0]
     k = first.shape[-1]
     rows = first.size // k
     flat = [a.reshape(rows, k) for a in arrays]
@@ -227,60 +233,80 @@ def numpy_rows(name: str, arrays: Sequence[Any], *, validate: bool) -> Any | Non
             return None
         totals, sums = out
         return _checked(name, totals, sums if validate else None, like=first)
-    n = BLOCK_BYTES // first.itemsize
-    tasks, chunks = _tasks(rows, k, n)
-    terms = np.empty((rows, chunks), first.dtype)
-    # Row sums in float64 from each block's dot with ones: float32 block sums may be
-    # off by ~1e-5 relative on long rows, far inside the float32 sum tolerance (3.5e-4
-    # or more); they feed only that check and the EXACT_BELOW threshold.
-    sums = np.zeros((len(arrays), rows, chunks))
+    blocked = _Blocked(name, flat, validate=validate)
     # KL and JS first take the short terms everywhere, then redo with the series the
     # rows where the short terms' rounding could show (see EXACT_BELOW).
     two_pass = name in ("kl", "js")
-    need_sums = validate or two_pass
-    s = _Scratch(first.dtype, min(n, first.size), k)
+    if not blocked.run(blocked.tasks, exact=not two_pass):
+        return None
+    totals = blocked.terms.sum(axis=1)
+    if two_pass:
+        redo = ~(totals >= EXACT_BELOW * blocked.sums[0].sum(axis=1))  # NaN rows too
+        if redo.any():
+            again = [t for t in blocked.tasks if redo[t[0] : t[1]].any()]
+            if not blocked.run(again, exact=True):
+                return None
+            totals = blocked.terms.sum(axis=1)
+    row_sums = blocked.sums.sum(axis=2) if validate else None
+    return _checked(name, totals, row_sums, like=first)
 
-    def work(tasks: Sequence[tuple[int, int, int, int, int]], *, exact: bool) -> bool:
+
+class _Blocked:
+    """One call's blocks: per-block row terms and row sums, computed block by block."""
+
+    def __init__(self, name: str, flat: list[_Float], *, validate: bool) -> None:
+        first = flat[0]
+        rows, k = first.shape
+        n = BLOCK_BYTES // first.itemsize
+        self.name, self.flat, self.validate = name, flat, validate
+        self.tasks, chunks = _tasks(rows, k, n)
+        self.terms = np.empty((rows, chunks), first.dtype)
+        # Row sums in float64 from each block's dot with ones: float32 block sums may
+        # be off by ~1e-5 relative on long rows, far inside the float32 sum tolerance
+        # (3.5e-4 or more); they feed only that check and the EXACT_BELOW threshold.
+        self.sums = np.zeros((len(flat), rows, chunks))
+        self.need_sums = validate or name in ("kl", "js")
+        self.scratch = _Scratch(first.dtype, min(n, first.size), k)
+
+    def run(self, tasks: Sequence[tuple[int, int, int, int, int]], *, exact: bool) -> bool:
+        """Compute ``tasks``' blocks; False sends the whole call to the generic path."""
         with np.errstate(all="ignore"):
-            for r0, r1, c0, c1, c in tasks:
-                blocks = [f[r0:r1, c0:c1] for f in flat]
-                # A negative or NaN entry sends the call to the generic path. Q is
-                # checked up front only for KL, where min(Q) also bounds q/p; in CE
-                # and JS a bad Q entry makes its row NaN (0 * log of it is NaN too)
-                # and is checked before the careful retry.
-                checked = blocks if name == "kl" else blocks[:1]
-                low = [b.min() for b in checked]
-                if not all(v >= 0 for v in low):
+            for task in tasks:
+                r0, r1, _, _, c = task
+                total = self._block(task, exact=exact)
+                if total is None:
                     return False
-                # Validated rows sum to ~1, so p <= 2 and q/p >= min(q)/2 cannot be
-                # subnormal (if the sums fail, the call goes generic anyway). Only KL
-                # reads ``tiny``: JS ratios are >= 1/2.
-                tiny = not (validate and low[-1] >= 2 * _NORMAL[first.dtype])
-                if need_sums:
-                    for i, block in enumerate(blocks):
-                        sums[i, r0:r1, c] = block @ s.ones[: c1 - c0]
-                total = _rows(name, blocks, s, careful=False, exact=exact, tiny=tiny)
-                if total is not None and not (total > -np.inf).all():  # NaN: zeros in P?
-                    if not all(b.min() >= 0 for b in blocks[len(checked) :]):
-                        return False
-                    total = _rows(name, blocks, s, careful=True, exact=exact, tiny=tiny)
-                if total is None or not (total > -np.inf).all():  # e.g. q/p overflowed
-                    return False
-                terms[r0:r1, c] = total
+                self.terms[r0:r1, c] = total
         return True
 
-    if not work(tasks, exact=not two_pass):
-        return None
-    totals = terms.sum(axis=1)
-    if two_pass:
-        redo = ~(totals >= EXACT_BELOW * sums[0].sum(axis=1))  # NaN rows too
-        if redo.any():
-            again = [t for t in tasks if redo[t[0] : t[1]].any()]
-            if not work(again, exact=True):
+    def _block(self, task: tuple[int, int, int, int, int], *, exact: bool) -> Any | None:
+        """One block's row terms, or None (the call goes generic)."""
+        r0, r1, c0, c1, c = task
+        blocks = [f[r0:r1, c0:c1] for f in self.flat]
+        name, s = self.name, self.scratch
+        # A negative or NaN entry sends the call to the generic path. Q is checked up
+        # front only for KL, where min(Q) also bounds q/p; in CE and JS a bad Q entry
+        # makes its row NaN (0 * log of it is NaN too) and is checked before the
+        # careful retry.
+        checked = blocks if name == "kl" else blocks[:1]
+        low = [b.min() for b in checked]
+        if not all(v >= 0 for v in low):
+            return None
+        # Validated rows sum to ~1, so p <= 2 and q/p >= min(q)/2 cannot be subnormal
+        # (if the sums fail, the call goes generic anyway). Only KL reads ``tiny``: JS
+        # ratios are >= 1/2.
+        tiny = not (self.validate and low[-1] >= 2 * _NORMAL[blocks[0].dtype])
+        if self.need_sums:
+            for i, block in enumerate(blocks):
+                self.sums[i, r0:r1, c] = block @ s.ones[: c1 - c0]
+        total = _rows(name, blocks, s, careful=False, exact=exact, tiny=tiny)
+        if total is not None and not (total > -np.inf).all():  # NaN: zeros in P?
+            if not all(b.min() >= 0 for b in blocks[len(checked) :]):
                 return None
-            totals = terms.sum(axis=1)
-    row_sums = sums.sum(axis=2) if validate else None
-    return _checked(name, totals, row_sums, like=first)
+            total = _rows(name, blocks, s, careful=True, exact=exact, tiny=tiny)
+        if total is None or not (total > -np.inf).all():  # e.g. q/p overflowed
+            return None
+        return total
 
 
 def _checked(name: str, totals: Any, row_sums: Any | None, *, like: _Float) -> Any | None:
