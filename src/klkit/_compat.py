@@ -28,6 +28,7 @@ __all__ = [
     "default_float",
     "deferred_check",
     "device_of",
+    "divide_by_total",
     "is_jax_tracer",
     "is_numpy",
     "is_traced",
@@ -142,6 +143,20 @@ def to_numpy(x: Array) -> np.ndarray[Any, Any]:
         # array-api-strict deliberately has no __array__; go through a buffer copy.
         return np.from_dlpack(x)
     return np.asarray(x)
+
+
+def divide_by_total(x: Array, total: Array, /, *, xp: Namespace) -> Array:
+    """``x / total`` for a row total (kept dims), exact to rounding on every backend.
+
+    XLA on CPU divides by a broadcast value as a multiplication by its reciprocal,
+    which is subnormal, hence flushed to 0, for totals above 2^1022: in JAX
+    ``x / sum(x)`` of ``[1e308, 0.3]`` was ``[0, 0]``. There the division goes by
+    the square root twice (an extra rounding); other libraries divide once.
+    """
+    if is_jax_tracer(x, total) or ("jax" in sys.modules and array_api_compat.is_jax_array(x)):
+        root = xp.sqrt(total)
+        return (x / root) / root
+    return x / total
 
 
 def softmax_parts(x: Array, /, *, axis: int, xp: Namespace) -> tuple[Array, Array, Array]:

@@ -239,7 +239,7 @@ def _at_label_in_range(d: Dist, labels: Array, prep: Prepared) -> tuple[Array, A
     )
     prob = xp.exp(a) if d.kind == "logprobs" else a
     if prep.normalize:
-        prob = prob / xp.sum(prob, axis=ax, keepdims=True)
+        prob = _compat.divide_by_total(prob, xp.sum(prob, axis=ax, keepdims=True), xp=xp)
     rest = xp.sum(xp.where(classes == labels, xp.zeros_like(prob), prob), axis=ax, keepdims=True)
     if d.kind == "logprobs":
         log_q_y = _compat.take_along_axis(a, labels, axis=ax, xp=xp)
