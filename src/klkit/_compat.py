@@ -386,11 +386,11 @@ def dask_blockwise(
         return None
     ax = axis % ndim
     aligned = []
-    for r, lab in zip(raws, labels, strict=True):
-        lead = ndim - (1 if lab else 0) - r.ndim
+    for raw, lab in zip(raws, labels, strict=True):
+        lead = ndim - (1 if lab else 0) - raw.ndim
         if lead < 0 or (lab and lead and ax < lead):
             return None
-        r = r[(None,) * lead] if lead else r
+        r = raw[(None,) * lead] if lead else raw
         if lab:
             aligned.append(da.expand_dims(r, axis=ax))
         elif len(r.chunks[ax]) == 1:
