@@ -76,7 +76,7 @@ except ModuleNotFoundError as _missing:  # one line naming the extra, as the CLI
     _msg = "klkit.estimate needs SciPy; install it with: pip install 'klkit[estimate]'"
     raise ModuleNotFoundError(_msg, name=_missing.name) from None
 
-from klkit import _compat
+from klkit import _compat, _measures
 from klkit import _families as fam
 from klkit._scipy_dists import NoFamilyError, from_scipy, is_scipy_frozen
 from klkit._units import resolve_base
@@ -632,8 +632,8 @@ def _closed_form(name: str, p: _Dist, q: _Dist | None) -> float | None:
     values = [p.family] if q is None else [p.family, q.family]
     if any(v is None for v in values):
         return None
-    try:
-        out = fam.family_measure(name, values, base=None)
+    try:  # the public measure: klkit's floating-point policy, as in kl.entropy(family)
+        out = getattr(_measures, name)(*values)
     except DistributionError:
         return None
     return float(_compat.to_numpy(out).reshape(()))
