@@ -8,8 +8,26 @@ differentiable with respect to every parameter. A family whose parameters are al
 Python numbers takes the library of the other argument: ``Normal(mu, sigma)`` against
 ``Normal(0.0, 1.0)`` stays in torch when ``mu`` is a tensor.
 
-Formulas are arranged so that nothing cancels: ``g(x) = x - log1p(x)`` (the KL of two
-scales) and ``h(t) = exp(-t) - 1 + t`` use series for small arguments.
+Formulas are arranged so that nothing large cancels, so every entropy, cross-entropy
+and KL keeps ~1e-13 relative precision in float64 and ~1e-5 in float32 (with no
+upcasting: JAX without x64 has no float64) for parameters from 1e-6 to 1e6, scale
+ratios down to 1e-12 and nearly equal pairs, and a law against itself is exactly 0:
+
+* scales compare through ``g(x) = x - log1p(x)`` (series for small x) of their log
+  ratio, never through ``1 + x`` (``N(0, 1e-12)`` against ``N(0, 1)`` is 27.131);
+* Gamma, Beta and Dirichlet use the reduced log-gamma ``F(c) = lgamma(c) - c log c +
+  c`` and its Bregman divergence (see :mod:`klkit._special`): a KL is a sum of terms
+  that are each >= 0, with series in the parameter differences where they are small;
+* a continuous law against a Normal is ``J(P) + KL(N(mean, var) || Q)``, ``J`` (P's
+  distance to its moment-matched normal) written without the two cancelling entropies;
+* Binomial log-probabilities use Loader's form, its entropy an asymptotic series for
+  large variances (``binom(1e10, 0.5)`` allocates nothing), and finite sums over a
+  support are capped by :data:`MAX_SUPPORT`;
+* pairs ruled out by their supports (a discrete law against a continuous one, either
+  way) are exactly +inf, read from the parameters, never a 0 * inf; overflowing steps
+  are masked on both sides of each ``where``, so no NumPy warning escapes.
+
+On Dask the elementwise closed forms run one NumPy task per block.
 """
 
 from __future__ import annotations
@@ -271,7 +289,9 @@ class Normal(Family):
     """Normal distribution ``N(loc, scale**2)`` (``torch.distributions.Normal``).
 
     Entropy ``log(scale sqrt(2 pi e))``; ``D(N1 || N2) = g(s1^2/s2^2 - 1)/2 +
-    (loc1 - loc2)^2 / (2 s2^2)`` with ``g(x) = x - log1p(x)``, in nats (or ``base=``).
+    (loc1 - loc2)^2 / (2 s2^2)`` with ``g(x) = x - log1p(x)``, in nats (or ``base=``),
+    ``g`` taken from ``log(s1/s2)`` (a ratio of 1e-12 is 27.131 nats, not inf), and by
+    its series when the scales are nearly equal.
 
     Examples
     --------
@@ -347,7 +367,9 @@ class Gamma(Family):
 
     ``Gamma(concentration, rate)`` as in ``torch.distributions``; ``Exponential(rate)``
     is ``Gamma(1, rate)``, and the two compare in closed form. Entropy
-    ``a - log(rate) + lgamma(a) + (1 - a) psi(a)``.
+    ``a - log(rate) + lgamma(a) + (1 - a) psi(a)``, computed as ``log(a/rate) + E(a)``
+    with no term of size ``a``; KL as ``B_F(a2, a1) + a2 g(mean ratio - 1)``, two
+    non-negative terms (see :mod:`klkit._special`).
 
     Examples
     --------
@@ -447,9 +469,14 @@ class Geometric(Family):
 class Binomial(Family):
     """Successes in ``total_count`` trials: ``Binomial(total_count, probs)`` (torch's order).
 
-    Entropy and pairs with different ``total_count`` are exact finite sums; equal
-    counts use ``n * KL(Bernoulli)``. ``total_count`` must be concrete (not traced
-    under ``jax.jit``): the sums have ``max(total_count) + 1`` terms.
+    Equal counts compare by ``n * KL(Bernoulli)`` (any ``n``). The entropy is a sum over
+    the counts that hold all but eps of the mass, or, beyond a variance ``n p q`` of
+    1e4, its asymptotic series (exact to rounding there; ``total_count = 1e10`` costs
+    nothing). Pairs with different counts, and a Binomial against another discrete
+    family, are sums over a window holding all but ~e^-70 of P's mass; beyond
+    :data:`MAX_SUPPORT` terms they raise instead of allocating. A pair whose supports
+    rule it out (P has mass above Q's count, or where Q's probability is 0 or 1) is
+    +inf. ``total_count`` must be concrete (not traced under ``jax.jit``) for the sums.
     """
 
     _rules: ClassVar[dict[str, str]] = {"total_count": "count", "probs": "unit"}
@@ -461,8 +488,10 @@ class Binomial(Family):
 class StudentT(Family):
     """Student's t with ``df`` degrees of freedom, ``loc`` and ``scale``.
 
-    Entropy ``(df+1)/2 [psi((df+1)/2) - psi(df/2)] + log(sqrt(df) B(df/2, 1/2) scale)``.
-    KL and cross-entropy have no closed form: use :mod:`klkit.estimate`.
+    Entropy ``(df+1)/2 [psi((df+1)/2) - psi(df/2)] + log(sqrt(df) B(df/2, 1/2) scale)``,
+    computed as the normal's plus two positive terms (no difference of digammas).
+    KL and cross-entropy have no closed form, except against a Normal: use
+    :mod:`klkit.estimate`.
     """
 
     _rules: ClassVar[dict[str, str]] = {"df": "positive", "loc": "real", "scale": "positive"}
@@ -477,7 +506,9 @@ class MultivariateNormal(Family):
     Give exactly one of ``covariance_matrix`` (symmetric positive definite) and
     ``scale_tril`` (its lower Cholesky factor, positive diagonal). Everything goes
     through the Cholesky factor and triangular solves, never an explicit inverse:
-    ``D = (||L2^-1 L1||_F^2 + ||L2^-1 (loc2 - loc1)||^2 - k) / 2 + log det L2 - log det L1``.
+    ``D = (||L2^-1 L1||_F^2 + ||L2^-1 (loc2 - loc1)||^2 - k) / 2 + log det L2 - log det L1``,
+    summed as ``g2(L1_ii/L2_ii)`` terms and squares (each >= 0); two nearly equal
+    covariances compare through their exact difference (see ``_kl_mvn``).
 
     Examples
     --------
