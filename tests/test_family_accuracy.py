@@ -320,6 +320,10 @@ def ref_kl(kp: str, dp: dict[str, Any], kq: str, dq: dict[str, Any]) -> M:
             return l2
         return mp.inf if l2 == 0 else l1 * mp.log(l1 / l2) - l1 + l2
     if kp == kq == "Bernoulli":
+        if "logits" in dp and "logits" in dq:  # P(1) = 1 - 1e-68 needs more than 50 digits
+            with mpmath.workdps(400):
+                (p, pm), (q, qm) = _bern_p(dp), _bern_p(dq)
+                return +_kl_bern(p, q, pm, qm)
         (p, pm), (q, qm) = _bern_p(dp), _bern_p(dq)
         return _kl_bern(p, q, pm, qm)
     if kp == kq == "Geometric":
@@ -627,10 +631,16 @@ def refs_h(kind: str, d: dict[str, np.ndarray], dtype: str) -> np.ndarray:
 
 
 def rel_err(got: Any, ref: np.ndarray, floor: float = 0.0) -> np.ndarray:
-    """Relative error; infinities must match exactly, NaN counts as +inf."""
-    got = np.asarray(got, dtype=np.float64)
+    """Relative error; infinities must match exactly, NaN counts as +inf.
+
+    Values below the result dtype's smallest normal number (a float32 KL of 4e-55 is
+    0) are compared absolutely, against that number.
+    """
+    got = np.asarray(got)
+    tiny = float(np.finfo(got.dtype).tiny)
+    got = got.astype(np.float64)
     both_inf = np.isinf(ref) & (got == ref)
-    scale = np.maximum(np.abs(ref), floor)
+    scale = np.maximum(np.abs(ref), max(floor, tiny))
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         err = np.where(scale > 0, np.abs(got - ref) / np.where(scale > 0, scale, 1.0), np.abs(got))
     err = np.where(both_inf, 0.0, err)
@@ -792,7 +802,11 @@ def _mvn_ref(index: int, dtype: str) -> tuple[np.ndarray, np.ndarray]:
             r = [np.asarray(x[i], dtype=dtype).astype(np.float64) for x in (m1, c1, m2, c2)]
             dp = {"loc": mp.matrix([_m(x) for x in r[0]]), "cov": _mp_cov(r[1], form)}
             dq = {"loc": mp.matrix([_m(x) for x in r[2]]), "cov": _mp_cov(r[3], form)}
-            kls.append(float(ref_kl("MultivariateNormal", dp, "MultivariateNormal", dq)))
+            # (a law against itself is 0 by definition; mpmath's inverse leaves 1e-51)
+            same = np.array_equal(r[0], r[2]) and np.array_equal(r[1], r[3])
+            kls.append(
+                0.0 if same else float(ref_kl("MultivariateNormal", dp, "MultivariateNormal", dq))
+            )
             hs.append(float(ref_entropy("MultivariateNormal", dp)))
     return np.array(kls), np.array(hs)
 

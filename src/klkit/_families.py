@@ -70,6 +70,7 @@ from klkit._typing import Array, Namespace
 from klkit._validation import Checks, DistributionError, check_base
 
 __all__ = [
+    "MAX_SUPPORT",
     "Affine",
     "Bernoulli",
     "Beta",
