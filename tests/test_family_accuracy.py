@@ -1259,3 +1259,18 @@ def test_jax_without_x64_meets_the_float32_target():
         ]
     for g, r in zip(got, refs, strict=True):
         assert g == pytest.approx(float(r), rel=1e-3), (got, refs)
+
+
+def test_binomial_entropy_gradient_in_traced_probs():
+    """Under jax.grad the window is sized from the counts (variance <= n/4)."""
+    jnp = make_lib(Backend.JAX).module
+    import jax
+
+    grad = jax.grad(lambda p: kl.entropy(kl.Binomial(40.0, p)))(jnp.asarray(0.3))
+    with mpmath.workdps(30):
+        ref = mp.diff(
+            lambda p: ref_entropy("Binomial", {"total_count": mp.mpf(40), "probs": p}), mp.mpf(0.3)
+        )
+    assert float(grad) == pytest.approx(float(ref), rel=1e-9)
+    with pytest.raises(TypeError, match="`total_count` must be concrete"):
+        jax.jit(lambda n: kl.entropy(kl.Binomial(n, 0.3)))(jnp.asarray(40.0))

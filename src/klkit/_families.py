@@ -1038,25 +1038,40 @@ def _binomial_log_pmf(k: Array, n: Array, p: Array, xp: Namespace) -> Array:
     return xp.where(inner, inside, edge)
 
 
-def _window(n: Array, p: Array, tail: float, xp: Namespace, *, what: str) -> Array:
+def _window(
+    n: Array,
+    p: Array,
+    tail: float,
+    xp: Namespace,
+    *,
+    what: str,
+    counts: Array | None = None,
+    var_cap: float = math.inf,
+) -> Array:
     """Return the counts around ``n p`` holding all but ``~e^-tail`` of a Binomial's mass.
 
-    ``mean +- (sqrt(2.2 tail var) + tail)``, cut to ``[0, max(n)]``, on a new last
-    axis (the same length for the whole batch). Raises when the batch would need more
-    than :data:`MAX_SUPPORT` terms. ``n`` must be concrete (not traced under jit).
+    ``mean +- (sqrt(2.2 tail var) + tail)``, cut to ``[0, n]``, on a new last axis
+    (one length for the whole batch: the largest variance's, at most ``var_cap``, or
+    ``max(counts)/4`` when ``p`` is traced under jit). ``counts`` (default ``n``) are
+    the concrete counts that size the window. Raises when the batch would need more
+    than :data:`MAX_SUPPORT` terms.
     """
-    if _compat.is_jax_tracer(n, p):
+    counts = n if counts is None else counts
+    if _compat.is_jax_tracer(counts):
         msg = (
-            "Binomial sums run over the counts where P has mass, so `total_count` and "
-            "`probs` must be concrete: pass them as Python numbers or non-traced arrays, "
-            "outside jax.jit."
+            "Binomial sums run over the counts where P has mass, so `total_count` must "
+            "be concrete, not traced: compute this entropy or divergence outside "
+            "jax.jit (a traced `probs` is fine, e.g. under jax.grad alone)."
         )
         raise TypeError(msg)
     n, p = xp.broadcast_arrays(n, p)
-    var = n * p * (1.0 - p)
     size = math.prod(n.shape)
-    top = float(xp.max(n)) if size else 0.0
-    vmax = float(xp.max(var)) if size else 0.0
+    top = float(xp.max(counts)) if math.prod(counts.shape) else 0.0
+    if _compat.is_jax_tracer(n, p):
+        vmax = top / 4
+    else:
+        vmax = float(xp.max(n * p * (1.0 - p))) if size else 0.0
+    vmax = min(vmax, var_cap)
     half = math.ceil(math.sqrt(2.2 * tail * vmax) + tail)
     width = int(min(2 * half + 1, top + 1))
     terms = width * max(size, 1)
@@ -1091,7 +1106,15 @@ def _entropy_binomial(a: dict[str, Array], xp: Namespace) -> Array:
     asym = var > _ASYMPTOTIC_FROM
     ns, ps = xp.where(asym, 0.0, n), xp.where(asym, 0.0, p)
     log_eps = -math.log(float(xp.finfo(p.dtype).eps))
-    k = _window(ns, ps, log_eps, xp, what="The Binomial entropy")
+    k = _window(
+        ns,
+        ps,
+        log_eps,
+        xp,
+        what="The Binomial entropy",
+        counts=a["total_count"],
+        var_cap=_ASYMPTOTIC_FROM,
+    )
     log_pmf = _binomial_log_pmf(k, ns[..., None], ps[..., None], xp)
     keep = (k <= ns[..., None]) & (log_pmf > -xp.inf)
     safe = xp.where(keep, log_pmf, 0.0)
@@ -1519,13 +1542,14 @@ def _kl_mvn(
         m = _solve_tril(l2, xp.matrix_transpose(x), xp)
         m = 0.5 * (m + xp.matrix_transpose(m))
         near = xp.sum(m * m, axis=(-2, -1)) < 0.01
-        m = xp.where(near[..., None, None], m, 0.0)
-        power, total = m, xp.zeros_like(near, dtype=m.dtype)
-        for j in range(2, 24):
-            trace = xp.sum(power * m, axis=(-2, -1))  # tr(A^j), A symmetric
-            total = total + ((-1) ** j / j) * trace
-            power = xp.matmul(power, m)
-        shape_part = xp.where(near, total, shape_part)
+        if _compat.is_traced(near) or bool(xp.any(near)):
+            m = xp.where(near[..., None, None], m, 0.0)
+            power, total = m, xp.zeros_like(near, dtype=m.dtype)
+            for j in range(2, 20):  # ||A|| < 0.1: 0.1^18 / 18 of the first term is left
+                trace = xp.sum(power * m, axis=(-2, -1))  # tr(A^j), A symmetric
+                total = total + ((-1) ** j / j) * trace
+                power = xp.matmul(power, m)
+            shape_part = xp.where(near, total, shape_part)
     z = _solve_tril(l2, (b["loc"] - a["loc"])[..., None], xp)
     return 0.5 * (shape_part + xp.sum(z * z, axis=(-2, -1)))
 
