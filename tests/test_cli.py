@@ -1031,3 +1031,9 @@ def test_missing_scipy_for_estimates_is_one_line(tmp_path):
         "klkit kl: error: klkit.estimate needs SciPy; install it with: "
         "pip install 'klkit[estimate]'"
     )
+
+
+def test_demo_that_cannot_write_prints_nothing_but_the_error(tmp_path):
+    message = fails("demo", "-o", str(tmp_path / ("x" * 300 + ".png")))  # name too long
+    assert "-o: cannot write" in message
+    assert "File name too long" in message

@@ -519,3 +519,48 @@ def test_missing_scipy_is_one_line_naming_the_extra():
     assert result.stdout.strip() == (
         "klkit.estimate needs SciPy; install it with: pip install 'klkit[estimate]'"
     )
+
+
+# --- found by tests/test_cli_fuzz.py ---------------------------------------------------------
+
+
+def test_two_points_give_an_estimate_without_an_interval():
+    # each jackknife replicate would keep 1 point, too few for a nearest neighbour
+    est = ke.entropy(np.array([0.0, 1.5]), rng=0)
+    assert est.method == "knn"
+    assert math.isnan(est.stderr)
+    assert "no interval" in str(est)
+    # kNN with k = 1 on two points: psi(2) - psi(1) + log 2 + log 1.5 (d = 1, V_1 = 2)
+    assert est.value == pytest.approx(1.0 + math.log(2) + math.log(1.5), rel=1e-12)
+
+
+@pytest.mark.parametrize("smoothing", [math.inf, math.nan, -1.0, "1"])
+def test_smoothing_must_be_a_finite_pseudo_count(smoothing):
+    with pytest.raises(ValueError, match=r"`smoothing` must be a finite pseudo-count >= 0"):
+        ke.entropy(np.array([1, 2, 2, 3]), smoothing=smoothing)
+
+
+def test_samples_whose_squared_distances_overflow_are_refused():
+    with pytest.raises(ValueError, match=r"`p` has values up to 1e\+308 in size; .* Rescale"):
+        ke.entropy(np.array([0.5, 1e308, 2.5]))
+
+
+def test_a_law_float64_cannot_hold_is_refused_not_estimated():
+    # gamma(825.7, loc=1e308): every draw rounds to 1e308, where P's density is 0
+    with pytest.raises(ValueError, match=r"draws from scipy\.stats\.gamma have a zero"):
+        ke.kl_divergence(ss.gamma(825.7, 1e308), ss.gamma(1.5), rng=0)
+
+
+def test_a_spike_below_float64_resolution_is_sampled_not_missed():
+    # lognorm(1e-150) is a point mass at 1 (its quantiles all round to 1.0), where
+    # lognorm(2) has density 0.2: disjoint in effect, so JS = log 2 (quadrature over the
+    # collapsed quantiles found ~0 before)
+    est = ke.js_divergence(ss.lognorm(1e-150), ss.lognorm(2.0), rng=0)
+    assert est.method == "mc"
+    assert est.value == pytest.approx(math.log(2), rel=1e-12)
+
+
+def test_a_kl_beyond_float64_is_inf_without_nan_or_warning():
+    # (mu_p - mu_q)^2 / (2 s_q^2) = (1e308)^2 / 1800 overflows: KL = +inf
+    est = ke.kl_divergence(ss.norm(-887.58), ss.norm(1e308, 30.0), method="quad")
+    assert est.value == math.inf

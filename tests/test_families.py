@@ -8,10 +8,11 @@ import mpmath as mp
 import numpy as np
 import pytest
 import scipy.stats as ss
+from backends import Backend, requires
 
 import klkit as kl
 
-torch = pytest.importorskip("torch")
+torch = requires(Backend.TORCH)
 D = torch.distributions
 
 RNG = np.random.default_rng(0)
@@ -141,7 +142,7 @@ def test_vae_gradient_matches_torch_and_stays_float32():
 
 
 def test_jax_gradient_of_the_vae_term():
-    jax = pytest.importorskip("jax")
+    jax = requires(Backend.JAX, "jax")
     jnp = jax.numpy
 
     def loss(mu, s):

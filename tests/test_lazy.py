@@ -221,3 +221,22 @@ def test_any_chunking_gives_the_numpy_answer(n, k, broadcast_q, data):
     want = kl.binary_cross_entropy(t, kl.Logits(z[:, 0]))
     got = kl.binary_cross_entropy(_chunked(t, data), kl.Logits(_chunked(z[:, 0], data))).compute()
     np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+def test_jax_normalizes_weights_near_float_max():
+    # XLA divides by a row sum as a multiplication by its reciprocal, which flushed to
+    # 0 for sums above 2^1022: x / sum(x) of [1e308, 0.7] was [0, 0] (found by the
+    # hostile fuzz). Reference: the same call on NumPy, and -log(0.93) by hand.
+    jax = requires(Backend.JAX, "jax")
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+    p, q = np.array([1e308, 0.7]), np.array([0.93, 0.07])
+    for f in (
+        lambda a, b: kl.cross_entropy(a, b, normalize=True),
+        jax.jit(lambda a, b: kl.cross_entropy(a, b, normalize=True)),
+    ):
+        assert float(f(jnp.asarray(p), jnp.asarray(q))) == pytest.approx(-math.log(0.93), 1e-15)
+    got = kl.kl_divergence(jnp.asarray(p), jnp.asarray(q), normalize=True)
+    assert float(got) == pytest.approx(float(kl.kl_divergence(p, q, normalize=True)), rel=1e-14)
+    got = kl.cross_entropy(kl.Labels(jnp.asarray(0)), jnp.asarray(p), normalize=True)
+    assert float(got) == 0.0  # -log(1e308 / (1e308 + 0.7)) underflows to 0

@@ -9,6 +9,7 @@ import pytest
 import scipy.integrate as si
 import scipy.special as sp
 import scipy.stats as ss
+from backends import Backend, requires
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -76,7 +77,7 @@ def test_unsupported_conventions_and_mixed_libraries_are_clear_errors():
         kl.kl_divergence(ss.poisson(3.0, loc=0.5), ss.poisson(3.0))
     with pytest.raises(kl.DistributionError, match=r"scipy.stats.cauchy has no klkit family"):
         kl.entropy(ss.cauchy())
-    torch = pytest.importorskip("torch")
+    torch = requires(Backend.TORCH)
     with pytest.raises(TypeError, match=r"numpy.*torch"):
         kl.kl_divergence(ss.norm(np.zeros(2), 1.0), kl.Normal(torch.zeros(2), 1.0))
 
@@ -128,7 +129,7 @@ def test_moved_laws_follow_the_support_rule():
 
 
 def test_a_moved_scipy_law_against_a_torch_family_backpropagates():
-    torch = pytest.importorskip("torch")
+    torch = requires(Backend.TORCH)
     mu = torch.tensor([0.0, 1.5], dtype=torch.float64, requires_grad=True)
     out = kl.kl_divergence(ss.expon(loc=1.0), kl.Normal(mu, 1.0))
     # by hand: X = 1 + Exp(1) has mean 2, variance 1, entropy 1;
@@ -187,7 +188,7 @@ def test_moved_laws_with_array_parameters_match_each_member():
 
 
 def test_a_traced_family_against_a_moved_law_under_jit():
-    jax = pytest.importorskip("jax")
+    jax = requires(Backend.JAX, "jax")
     jax.config.update("jax_enable_x64", True)
     # by hand: against Exp(1) moved to -1, CE = E[X] + 1 = 3; H(Gamma(2, 1)) =
     # 2 + lgamma(2) - psi(2) = 1 + euler_gamma

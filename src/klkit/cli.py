@@ -1281,14 +1281,20 @@ def demo(
     fair = np.full(6, 1 / 6)
     loaded = np.array([0.1, 0.1, 0.1, 0.1, 0.1, 0.5])
     faces = ("1", "2", "3", "4", "5", "6")
+    b = kl.explain(fair, loaded, base=log_base, outcomes=faces)
+    same = kl.explain(loaded, loaded, base=log_base, outcomes=faces)
+    _write_picture(  # first: a file that cannot be written is an error before any output
+        lambda plot: plot.compare(
+            fair, loaded, base=log_base, outcomes=faces, labels=("fair die", "loaded die")
+        ),
+        output,
+    )
     _out.print(
         "The world rolls a fair die (P); we predict it with a loaded die (Q) that shows 6 "
         "half the time.\n"
     )
-    b = kl.explain(fair, loaded, base=log_base, outcomes=faces)
     _print_breakdown(b, None)
     _out.print("\nThe loaded die against itself (P = Q = the loaded die):\n")
-    same = kl.explain(loaded, loaded, base=log_base, outcomes=faces)
     _print_breakdown(same, None)
     u = b.unit
     higher = "loaded" if b.cross_entropy > b.entropy else "fair"
@@ -1301,12 +1307,6 @@ def demo(
         f"Against itself the loaded die costs only its entropy, {same.entropy:.4g} {u}, "
         f"less than the fair die's: it is less random, and the extra cost comes from the "
         f"mismatch, not from randomness."
-    )
-    _write_picture(
-        lambda plot: plot.compare(
-            fair, loaded, base=log_base, outcomes=faces, labels=("fair die", "loaded die")
-        ),
-        output,
     )
     _out.print(f"\nwrote {output}: P and Q per face, and the KL terms whose sum is D(P||Q).")
 

@@ -76,7 +76,7 @@ except ModuleNotFoundError as _missing:  # one line naming the extra, as the CLI
     _msg = "klkit.estimate needs SciPy; install it with: pip install 'klkit[estimate]'"
     raise ModuleNotFoundError(_msg, name=_missing.name) from None
 
-from klkit import _compat
+from klkit import _compat, _measures
 from klkit import _families as fam
 from klkit._scipy_dists import NoFamilyError, from_scipy, is_scipy_frozen
 from klkit._units import resolve_base
@@ -235,7 +235,20 @@ def _samples(x: Any, name: str) -> _Samples:
             "Drop or impute those rows."
         )
         raise ValueError(msg)
+    spread = float(np.max(np.abs(data)))
+    if spread > _MAX_SPREAD:
+        msg = (
+            f"`{name}` has values up to {spread:.3g} in size; the nearest-neighbour "
+            f"estimators square distances, which overflow float64 beyond {_MAX_SPREAD:.0e}. "
+            "Rescale the samples (a KL divergence does not change when both are scaled "
+            "alike; an entropy shifts by d log(scale))."
+        )
+        raise ValueError(msg)
     return _Samples(data, discrete=False)
+
+
+_MAX_SPREAD = 1e150
+"""Largest sample value kNN accepts: squared distances stay below float64's maximum."""
 
 
 def _scalar(v: Any, family: str, name: str) -> float:
@@ -401,6 +414,22 @@ def _counts(labels: Iterable[Any]) -> Counter[Any]:
     return Counter(v.item() if hasattr(v, "item") else v for v in labels)
 
 
+def _check_smoothing(smoothing: object) -> float | None:
+    if smoothing is None:
+        return None
+    if (
+        isinstance(smoothing, bool)
+        or not isinstance(smoothing, int | float | np.integer | np.floating)
+        or not 0 <= smoothing < math.inf
+    ):
+        msg = (
+            f"`smoothing` must be a finite pseudo-count >= 0 (1 Laplace, 0.5 Jeffreys) or "
+            f"None; got {smoothing!r}."
+        )
+        raise ValueError(msg)
+    return float(smoothing)
+
+
 def _plugin_probs(counts: Counter[Any], support: list[Any], smoothing: float | None) -> _NDArray:
     alpha = 0.0 if smoothing is None else float(smoothing)
     c: _NDArray = np.array([counts.get(s, 0) for s in support], dtype=np.float64) + alpha
@@ -429,18 +458,24 @@ def _jackknife(
     groups: int | None,
     rng: np.random.Generator,
     fallback: Callable[[], float] | None = None,
+    min_points: int = 1,
 ) -> tuple[float, float, int]:
     """``(estimate, standard error, groups used)`` by the delete-a-group jackknife.
 
     Each sample is split into ``groups`` random groups; estimate ``g`` leaves group
     ``g`` out of every sample at once. Variance ``(G - 1)/G * sum (t_g - mean t)^2``.
-    ``G`` is at most the smallest sample size (no empty groups). If a replicate is
-    infinite while the estimate is not, ``fallback()`` gives the standard error.
+    ``G`` is at most the smallest sample size (no empty groups), and small enough that
+    every replicate keeps ``min_points`` points; below 2 groups there is no interval.
+    If a replicate is infinite while the estimate is not, ``fallback()`` gives the
+    standard error.
     """
     value = stat(data)
     if groups is None:
         return value, math.nan, 0
-    groups = min(groups, *(len(a) for a in data))
+    smallest = min(len(a) for a in data)
+    groups = min(groups, smallest)
+    while groups >= 2 and smallest - math.ceil(smallest / groups) < min_points:
+        groups -= 1  # every replicate keeps what the estimator needs (k + 1 points: kNN)
     if groups < 2 or not math.isfinite(value):
         return value, math.nan, groups
     labels = [rng.permutation(len(a)) % groups for a in data]
@@ -519,9 +554,12 @@ def _resampled(
     n: int | tuple[int, int],
     note: str = "",
     fallback: Callable[[], float] | None = None,
+    min_points: int = 1,
 ) -> Estimate:
     """Estimate from samples, with the jackknife interval (t with G - 1 dof)."""
-    value, se, used = _jackknife(stat, data, groups=how.groups, rng=how.rng, fallback=fallback)
+    value, se, used = _jackknife(
+        stat, data, groups=how.groups, rng=how.rng, fallback=fallback, min_points=min_points
+    )
     return _finish(
         value,
         se,
@@ -559,6 +597,13 @@ def _finish(
         half = float(ss.norm.ppf(0.5 + confidence / 2)) * stderr
     if bound and math.isinf(stderr) and not note:
         note = "the integral did not converge: no error bound, and it may be infinite"
+    if math.isnan(value):
+        msg = (
+            f"the {method} estimate came out NaN: the densities overflow or underflow "
+            "float64 where they were evaluated (parameters near 1e-300 or 1e300?); rescale "
+            "the laws, or try another method."
+        )
+        raise ValueError(msg)
     if math.isinf(value):
         stderr, half = math.nan, math.nan
     if math.isinf(value) or math.isnan(half):
@@ -587,19 +632,65 @@ def _closed_form(name: str, p: _Dist, q: _Dist | None) -> float | None:
     values = [p.family] if q is None else [p.family, q.family]
     if any(v is None for v in values):
         return None
-    try:
-        out = fam.family_measure(name, values, base=None)
+    try:  # the public measure: klkit's floating-point policy, as in kl.entropy(family)
+        out = getattr(_measures, name)(*values)
     except DistributionError:
         return None
     return float(_compat.to_numpy(out).reshape(()))
 
 
+def _float64_limits() -> Any:
+    """NumPy's error state for SciPy's density, quantile and tail evaluations.
+
+    SciPy works in float64: standardising x as (x - loc) / scale overflows to +-inf
+    far outside a very narrow law (normal(0, 1e-320)), and a density that underflows
+    has log 0 = -inf. Those infinities are the right answers (a -inf log-density is a
+    zero density) and klkit reads them as such. Parameters near the ends of float64
+    can also make SciPy compute inf/inf: such a NaN is never used, it is an error (a
+    NaN log-density in :func:`_log_density`, a NaN draw in :func:`_draw`, a NaN
+    estimate in :func:`_finish`), so NumPy is not asked to report it either.
+    """
+    return np.errstate(over="ignore", divide="ignore", invalid="ignore")
+
+
 def _log_density(d: _Dist, x: _NDArray) -> _NDArray:
-    # SciPy standardises x as (x - loc) / scale: for a point far outside a very narrow
-    # law (normal(0, 1e-320)) that overflows to +-inf, whose log-density, -inf, is the
-    # right answer; only that overflow is expected here.
-    with np.errstate(over="ignore"):
-        return _scipy_log_density(d, x)
+    with _float64_limits():
+        out = _scipy_log_density(d, x)
+    if np.isnan(out).any() and not np.isnan(x).any():
+        msg = (
+            f"the log-density of {d.name} is NaN at some points: its parameters are beyond "
+            "what SciPy computes in float64 (near 1e-300 or 1e300?); rescale the law."
+        )
+        raise ValueError(msg)
+    return out
+
+
+def _own_log_density(d: _Dist, x: _NDArray) -> _NDArray:
+    """Log-density of ``d`` at its own draws: finite, or float64 has lost the law."""
+    out = _log_density(d, x)
+    if not np.all(np.isfinite(out)):
+        msg = (
+            f"draws from {d.name} have a zero or infinite density under it: float64 "
+            "cannot hold the law where it lives (a location near 1e308, or a scale near "
+            "1e-300, rounds its draws onto its edge); rescale the law."
+        )
+        raise ValueError(msg)
+    return out
+
+
+def _mean_and_se(values: _NDArray) -> tuple[float, float]:
+    """Monte Carlo mean and its standard error; +inf terms give +inf with no error."""
+    if np.all(np.isfinite(values)):
+        return float(np.mean(values)), float(np.std(values, ddof=1) / math.sqrt(values.size))
+    return (math.inf if np.all(values > -np.inf) else math.nan), math.nan
+
+
+def _times(weight: _NDArray, value: _NDArray) -> _NDArray:
+    """``weight * value`` with 0 where the weight is 0 (a density that underflowed)."""
+    out: _NDArray = np.zeros(np.broadcast_shapes(weight.shape, value.shape))
+    some = weight > 0
+    out[some] = weight[some] * value[some]
+    return out
 
 
 def _scipy_log_density(d: _Dist, x: _NDArray) -> _NDArray:
@@ -613,8 +704,16 @@ def _scipy_log_density(d: _Dist, x: _NDArray) -> _NDArray:
 
 
 def _draw(d: _Dist, n: int, rng: np.random.Generator) -> _NDArray:
-    x = np.asarray(d.frozen.rvs(size=n, random_state=rng))
-    return x.reshape(n) if d.discrete else x.reshape(n, -1).astype(np.float64)
+    with _float64_limits():
+        x = np.asarray(d.frozen.rvs(size=n, random_state=rng))
+    x = x.reshape(n) if d.discrete else x.reshape(n, -1).astype(np.float64)
+    if not d.discrete and not np.all(np.isfinite(x)):
+        msg = (
+            f"draws from {d.name} overflow float64 (some are infinite or NaN): the law is "
+            "too wide to sample; rescale it, or use method='quad' for a 1-D law."
+        )
+        raise ValueError(msg)
+    return x
 
 
 def _quad(terms: Callable[[_NDArray], _NDArray], d: _Dist) -> tuple[float, float]:
@@ -623,12 +722,20 @@ def _quad(terms: Callable[[_NDArray], _NDArray], d: _Dist) -> tuple[float, float
     Returns the value and an error bound: ``quad``'s own, or for an infinite discrete
     support the mass left beyond the last block times the largest term ratio seen.
     """
+    with _float64_limits():
+        return _integrate(terms, d)
+
+
+def _integrate(terms: Callable[[_NDArray], _NDArray], d: _Dist) -> tuple[float, float]:
     lo, hi = (float(v) for v in d.frozen.support())
     if not d.discrete:
         # Split at P's quantiles: one quad over (-inf, inf) can miss mass far from 0
         # entirely (N(50, 1) came out as 0 with a 0 error bound).
         inner = np.asarray(d.frozen.ppf([1e-12, 1e-4, 0.1, 0.5, 0.9, 1 - 1e-4, 1 - 1e-12]))
-        if float(np.max(_log_density(d, inner), initial=-np.inf)) > _LOG_HUGE:
+        central = inner[1:-1][np.isfinite(inner[1:-1])]
+        if len(set(central.tolist())) < 5:  # P's spread is below float64's resolution
+            return math.nan, math.inf  # where it lives (lognorm(1e-300)): no grid sees it
+        if float(np.max(_log_density(d, central))) > _LOG_HUGE:
             return math.nan, math.inf  # a density near 1e300 (normal(0, 1e-320)) overflows
         edges = [lo, *sorted({float(v) for v in inner if lo < v < hi}), hi]
         value = err = 0.0
@@ -637,7 +744,10 @@ def _quad(terms: Callable[[_NDArray], _NDArray], d: _Dist) -> tuple[float, float
             for a, b in itertools.pairwise(edges):
                 part, e = si.quad(lambda t: float(terms(np.array([t]))[0]), a, b, limit=200)
                 value, err = value + float(part), err + float(e)
-        if any(issubclass(w.category, si.IntegrationWarning) for w in caught):
+        others = [w for w in caught if not issubclass(w.category, si.IntegrationWarning)]
+        for w in others:  # recorded only to read quad's own; any other is shown as it was
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+        if len(others) < len(caught):
             err = math.inf  # divergent or unresolved: no bound (the value may be infinite)
         return value, err
     # Start where P's mass starts (binom(1e10, 0.5) has none below 4.9e9), in blocks
@@ -746,7 +856,7 @@ def _pair_kl(
             lp, lq = _log_density(p, x), _log_density(q, x)
             out: _NDArray = np.zeros_like(lp)
             keep = lp > -np.inf
-            out[keep] = np.exp(lp[keep]) * (lp[keep] - lq[keep])
+            out[keep] = _times(np.exp(lp[keep]), lp[keep] - lq[keep])  # q = 0 where p > 0: inf
             return out
 
         value, err = _quad(terms, p)
@@ -756,8 +866,9 @@ def _pair_kl(
         msg = "method='quad' integrates in one dimension only; use method='mc'."
         raise ValueError(msg)
     x = _draw(p, n, rng)
-    diff = _log_density(p, x) - _log_density(q, x)
-    return float(np.mean(diff)), float(np.std(diff, ddof=1) / math.sqrt(n)), "mc", n
+    diff = _own_log_density(p, x) - _log_density(q, x)  # +inf where q = 0
+    value, se = _mean_and_se(diff)
+    return value, se, "mc", n
 
 
 def _pair_js(
@@ -799,7 +910,11 @@ def _pair_js(
     elif method == "quad":
         msg = "method='quad' integrates in one dimension only; use method='mc'."
         raise ValueError(msg)
-    draws = [half(a, b, _draw(a, n, rng)) for a, b in ((p, q), (q, p))]
+    draws = []
+    for a, b in ((p, q), (q, p)):
+        x = _draw(a, n, rng)
+        _own_log_density(a, x)  # draws where their own law has no density: an error
+        draws.append(half(a, b, x))
     value = float(np.mean(draws[0]) + np.mean(draws[1])) / 2
     var = (np.var(draws[0], ddof=1) + np.var(draws[1], ddof=1)) / (4 * n)
     return value, float(math.sqrt(var)), "mc", n
@@ -894,6 +1009,7 @@ def entropy(
     ('knn', True)
     """
     _check_method(method, ("auto", "exact", "quad", "mc", "knn", "plugin"))
+    smoothing = _check_smoothing(smoothing)
     gen = _rng(rng)
     src = _as_input(x, "p")
     how = _how(groups, gen, base, confidence, _NONNEGATIVE if src.discrete else _REAL_LINE)
@@ -916,17 +1032,20 @@ def entropy(
             if method == "quad" or not math.isnan(value):
                 return _done(how, value, err, method="quad", n=None, bound=True)
         n = _MC_DRAWS if n is None else _check_n(n)
-        draws = _draw(src, n, gen)
-        logs = -_log_density(src, draws)
-        return _done(
-            how, float(np.mean(logs)), float(np.std(logs, ddof=1) / math.sqrt(n)), method="mc", n=n
-        )
+        logs = -_own_log_density(src, _draw(src, n, gen))
+        return _done(how, *_mean_and_se(logs), method="mc", n=n)
     chosen = _check_sample_method(method, src)
     if chosen == "knn":
         _check_k(k, src.n)
         spread, note = _dequantize([src.data], gen)
         return _resampled(
-            lambda d: _knn_entropy(d[0], k), spread, method="knn", n=src.n, note=note, how=how
+            lambda d: _knn_entropy(d[0], k),
+            spread,
+            method="knn",
+            n=src.n,
+            note=note,
+            how=how,
+            min_points=k + 1,
         )
     support = sorted(_counts(src.data), key=repr)
 
@@ -999,6 +1118,7 @@ def kl_divergence(
     0.5 nats ± 0 (95% CI 0.5–0.5, exact)
     """
     _check_method(method, ("auto", "exact", "quad", "mc", "knn", "plugin"))
+    smoothing = _check_smoothing(smoothing)
     gen = _rng(rng)
     a, b = _as_input(p, "p"), _as_input(q, "q")
     how = _how(groups, gen, base, confidence, _NONNEGATIVE)
@@ -1024,7 +1144,7 @@ def kl_divergence(
                 return -_knn_entropy(d[0], k) - float(np.mean(_log_density(dist, d[0])))
 
             data, note = _dequantize([a.data], gen)
-            return _resampled(stat, data, method="knn", n=a.n, note=note, how=how)
+            return _resampled(stat, data, method="knn", n=a.n, note=note, how=how, min_points=k + 1)
         support = _outcomes(a.data)
         q_at = np.exp(_log_density(dist, np.asarray(support, dtype=np.float64)))
 
@@ -1050,7 +1170,13 @@ def kl_divergence(
         _check_k(k, min(a.n, b.n + 1))
         data, note = _dequantize([a.data, b.data], gen)
         return _resampled(
-            lambda d: _knn_kl(d[0], d[1], k), data, method="knn", n=(a.n, b.n), note=note, how=how
+            lambda d: _knn_kl(d[0], d[1], k),
+            data,
+            method="knn",
+            n=(a.n, b.n),
+            note=note,
+            how=how,
+            min_points=k + 1,
         )
     support = _outcomes(a.data, b.data)
 
@@ -1104,6 +1230,7 @@ def js_divergence(
     ('quad', 0.1114)
     """
     _check_method(method, ("auto", "exact", "quad", "mc", "knn", "plugin"))
+    smoothing = _check_smoothing(smoothing)
     gen = _rng(rng)
     a, b = _as_input(p, "p"), _as_input(q, "q")
     how = _how(groups, gen, base, confidence, _JS_RANGE)
@@ -1130,7 +1257,9 @@ def js_divergence(
             pool = np.concatenate([d[0][:s], d[1][:s]])
             return _knn_entropy(pool, k) - (_knn_entropy(d[0], k) + _knn_entropy(d[1], k)) / 2
 
-        return _resampled(stat, [x, y], method="knn", n=(a.n, b.n), note=note, how=how)
+        return _resampled(
+            stat, [x, y], method="knn", n=(a.n, b.n), note=note, how=how, min_points=k + 1
+        )
     support = _outcomes(a.data, b.data)
 
     def plugin(d: Sequence[_NDArray]) -> float:

@@ -22,6 +22,7 @@ __all__ = [
     "can_defer_checks",
     "default_float",
     "device_of",
+    "divide_by_total",
     "is_array",
     "is_jax_tracer",
     "is_numpy",
@@ -150,3 +151,17 @@ def to_numpy(x: Array) -> np.ndarray[Any, Any]:
         # array-api-strict deliberately has no __array__; go through a buffer copy.
         return np.from_dlpack(x)
     return np.asarray(x)
+
+
+def divide_by_total(x: Array, total: Array, /, *, xp: Namespace) -> Array:
+    """``x / total`` for a row total (kept dims), exact to rounding on every backend.
+
+    XLA on CPU divides by a broadcast value as a multiplication by its reciprocal,
+    which is subnormal, hence flushed to 0, for totals above 2^1022: in JAX
+    ``x / sum(x)`` of ``[1e308, 0.3]`` was ``[0, 0]``. There the division goes by
+    the square root twice (an extra rounding); other libraries divide once.
+    """
+    if library_of(x) == "jax" or is_jax_tracer(x, total):
+        root = xp.sqrt(total)
+        return (x / root) / root
+    return x / total

@@ -441,11 +441,12 @@ def dense(d: Dist, prep: Prepared, *, log_of_weights: bool = False) -> tuple[Arr
         if not prep.normalize:
             return a, None
         total = xp.sum(a, axis=ax, keepdims=True)
+        prob = _namespace.divide_by_total(a, total, xp=xp)
         if not log_of_weights:
-            return a / total, None
+            return prob, None
         pos = a > 0
         log = xp.where(pos, xp.log(xp.where(pos, a, 1.0)) - xp.log(total), -xp.inf)
-        return a / total, log
+        return prob, log
     if d.kind == "labels":
         shape = [1] * a.ndim
         shape[ax] = int(prep.n_outcomes or 0)

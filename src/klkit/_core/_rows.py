@@ -8,7 +8,7 @@ measure in nats with the outcome axis reduced away.
 from __future__ import annotations
 
 from klkit._backends._jax import jax_kl_rows
-from klkit._backends._namespace import device_of, is_jax_tracer
+from klkit._backends._namespace import device_of, divide_by_total, is_jax_tracer
 from klkit._core._checks import Checks, check_finite_logits, check_unit_interval
 from klkit._core._inputs import Dist, Prepared, broadcast_shape, convert, dense
 from klkit._core._terms import (
@@ -72,7 +72,7 @@ def _at_label_in_range(d: Dist, labels: Array, prep: Prepared) -> tuple[Array, A
     )
     prob = xp.exp(a) if d.kind == "logprobs" else a
     if prep.normalize:
-        prob = prob / xp.sum(prob, axis=ax, keepdims=True)
+        prob = divide_by_total(prob, xp.sum(prob, axis=ax, keepdims=True), xp=xp)
     rest = xp.sum(xp.where(classes == labels, xp.zeros_like(prob), prob), axis=ax, keepdims=True)
     if d.kind == "logprobs":
         log_q_y = take_along_axis(a, labels, axis=ax, xp=xp)
