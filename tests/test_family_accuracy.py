@@ -1176,6 +1176,22 @@ def test_extreme_parameters_warn_nothing_and_stay_right(backend):
     ) == pytest.approx(1000.0, rel=1e-12)  # log sigmoid(1000) - log sigmoid(-1000)
 
 
+def test_parameters_far_beyond_1e6_stay_finite_and_right():
+    """Products of parameters would overflow: quotients and shares are used instead."""
+    # mpmath at 200 (700) digits of the textbook KL: 1.95e239 (5.0000000000000002e269)
+    got = float(kl.kl_divergence(kl.Beta(1e30, 0.3), kl.Gamma(1e300, 1e300)))
+    assert got == pytest.approx(1.95e239, rel=1e-12)  # was -274
+    got = float(kl.kl_divergence(kl.Beta(1e30, 1e30), kl.Beta(1e300, 1e300)))
+    assert got == pytest.approx(5.0000000000000002e269, rel=1e-12)  # was -2.3e287
+    # LogNormal(0, 1e-300): sigma^2 underflows; mpmath: 690.77552789821370518
+    got = float(kl.kl_divergence(kl.LogNormal(0.0, 1e-300), kl.Normal(0.0, 1.0)))
+    assert got == pytest.approx(690.7755278982137, rel=1e-14)  # was inf
+    # Gamma(1e-320, 1) against Exponential: F'(c1) is -inf, times c2 - 1 = 0
+    assert np.isfinite(float(kl.cross_entropy(kl.Gamma(1e-320, 1.0), kl.Exponential(1.0))))
+    # an entropy of -inf and a KL of +inf: the cross-entropy is +inf, not NaN
+    assert float(kl.cross_entropy(kl.Gamma(1e-320, 1.0), kl.Poisson(1.0))) == math.inf
+
+
 def test_scipy_laws_at_the_edge_of_the_range_warn_nothing():
     import scipy.stats as ss
 

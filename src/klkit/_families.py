@@ -59,6 +59,7 @@ from klkit._special import (
     lgamma_e,
     lgamma_f,
     lgamma_f1,
+    lgamma_f1_diff,
     lgamma_series,
     log_ratio,
     phi_parts,
@@ -1266,7 +1267,7 @@ def _kl_gamma(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
     c1, c2 = a["concentration"], b["concentration"]
     r1, r2 = a["rate"], b["rate"]
     dc = c2 - c1
-    v = _quot(_cross(c1, c2, dc, r1, r2, r2 - r1, xp), c2 * r1, xp)  # (c1 r2)/(c2 r1) - 1
+    v = _cross(c1, c2, dc, r1, r2, r2 - r1, r1, xp)  # (c1 r2)/(c2 r1) - 1
     log_v = log_ratio(c1, c2, xp) + log_ratio(r2, r1, xp)
     return bregman_f(c2, c1, xp, dc) + _wg(c2, v, log_v, _rate_term(c1, c2, r1, r2, xp), xp)
 
@@ -1285,12 +1286,12 @@ def _cross_gamma(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Arr
     """
     c1, c2 = a["concentration"], b["concentration"]
     r1, r2 = a["rate"], b["rate"]
-    v = _quot(_cross(c1, c2, c2 - c1, r1, r2, r2 - r1, xp), c2 * r1, xp)
+    v = _cross(c1, c2, c2 - c1, r1, r2, r2 - r1, r1, xp)
     log_v = log_ratio(c1, c2, xp) + log_ratio(r2, r1, xp)
     return (
         lgamma_f(c2, xp)
         + _wg(c2, v, log_v, _rate_term(c1, c2, r1, r2, xp), xp)
-        - (c2 - 1.0) * lgamma_f1(c1, xp)
+        - xp.where(c2 == 1.0, 0.0, (c2 - 1.0) * lgamma_f1(c1, xp))  # (F' is -inf at 1e-320)
         + log_ratio(c1, r1, xp)
     )
 
@@ -1305,7 +1306,7 @@ def _cross_dirichlet_c(c1: Array, c2: Array, xp: Namespace) -> Array:
     d = c2 - c1
     s1, s2 = xp.sum(c1, axis=-1), xp.sum(c2, axis=-1)
     o1, o2, od = _others(c1, xp), _others(c2, xp), _others(d, xp)
-    x = _quot(_cross(c1, c2, d, o1, o2, od, xp), c2 * s1[..., None], xp)
+    x = _cross(c1, c2, d, o1, o2, od, s1[..., None], xp)
     log_v = log_ratio(c1, c2, xp) + log_ratio(s2, s1, xp)[..., None]
     terms = (
         lgamma_f(c2, xp)
@@ -1346,7 +1347,7 @@ def _kl_dirichlet_c(c1: Array, c2: Array, xp: Namespace) -> Array:
     # p_i/q_i - 1 = (a_i sum_k!=i d_k - d_i sum_k!=i a_k) / (b_i s): the sums leave out
     # a_i, so a dominant concentration's own change cancels exactly, not through s.
     o1, o2, od = _others(c1, xp), _others(c2, xp), _others(d, xp)
-    x = _quot(_cross(c1, c2, d, o1, o2, od, xp), c2 * s1[..., None], xp)
+    x = _cross(c1, c2, d, o1, o2, od, s1[..., None], xp)
     log_v = log_ratio(c1, c2, xp) + log_ratio(s2, s1, xp)[..., None]
     mean_part = xp.sum(_wg(c2, x, log_v, _mean_term(c1, c2, s1, s2, xp), xp), axis=-1)
     # A concentration holding >= 4/5 of the total on both sides: its B_F and the sum's
@@ -1370,16 +1371,19 @@ def _kl_dirichlet_c(c1: Array, c2: Array, xp: Namespace) -> Array:
 
 
 def _cross(
-    a1: Array, a2: Array, da: Array, b1: Array, b2: Array, db: Array, xp: Namespace
+    a1: Array, a2: Array, da: Array, b1: Array, b2: Array, db: Array, den: Array, xp: Namespace
 ) -> Array:
-    """``a1 b2 - a2 b1`` given the exact changes ``da = a2 - a1``, ``db = b2 - b1``.
+    """``(a1 b2 - a2 b1) / (a2 den)`` given the exact changes ``da = a2 - a1``, ``db``.
 
-    Where both changes are under half: ``a1 db - da b1``, two small products, so nearly
-    equal pairs keep every digit; elsewhere the two products themselves (the first
-    form would cancel its ``a1 b1`` terms).
+    Where both changes are under half: ``(a1/a2)(db/den) - (da/a2)(b1/den)``, two small
+    terms, so nearly equal pairs keep every digit; elsewhere ``(a1/a2)(b2/den) -
+    b1/den`` (the first form would cancel its ``a1 b1`` terms). Only quotients, so
+    parameters up to the float range do not overflow.
     """
     near = (xp.abs(da) <= 0.5 * a1) & (xp.abs(db) <= 0.5 * b1)
-    return xp.where(near, a1 * db - da * b1, a1 * b2 - a2 * b1)
+    ra = _quot(a1, a2, xp)
+    close = ra * _quot(db, den, xp) - _quot(da, a2, xp) * _quot(b1, den, xp)
+    return xp.where(near, close, ra * _quot(b2, den, xp) - _quot(b1, den, xp))
 
 
 def _others(c: Array, xp: Namespace) -> Array:
@@ -1608,8 +1612,8 @@ def _kl_to_gamma(
 def _cross_beta_gamma(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
     """``c g(rho - 1) + (c - 1) J + log E[X] + F(c)`` (``E log X = log E[X] - J``)."""
     x, y = a["concentration1"], a["concentration0"]
-    log_mean = log_ratio(x, x + y, xp)
-    jensen = lgamma_f1(x + y, xp) - lgamma_f1(x, xp)
+    log_mean = _log_share(x, y, xp)
+    jensen = lgamma_f1_diff(x, y, xp)  # F'(s) - F'(x) >= 0
     return _kl_to_gamma(log_mean, jensen, log_mean, b, xp)
 
 
@@ -1669,12 +1673,18 @@ def _kl_beta_uniform(a: dict[str, Array], b: dict[str, Array], xp: Namespace) ->
     return xp.where(inside, value, xp.inf)
 
 
+def _log_share(x: Array, y: Array, xp: Namespace) -> Array:
+    """``log(x / (x + y))`` as ``-log1p(y/x)``: ``x + y`` may round ``y`` away."""
+    q = _quot(y, x, xp)
+    big = q == xp.inf
+    return xp.where(big, xp.log(x) - xp.log(x + y), -xp.log1p(xp.where(big, 0.0, q)))
+
+
 def _kl_beta_gamma(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
     """Beta(x, y): ``E X = x/s``, Jensen gap ``F'(s) - F'(x)`` (>= 0, F' increasing)."""
     x, y = a["concentration1"], a["concentration0"]
-    s = x + y
-    log_mean = log_ratio(x, s, xp)
-    jensen = lgamma_f1(s, xp) - lgamma_f1(x, xp)
+    log_mean = _log_share(x, y, xp)
+    jensen = lgamma_f1_diff(x, y, xp)
     return _kl_to_gamma(log_mean, jensen, log_mean - _entropy_beta(a, xp), b, xp)
 
 
@@ -1736,7 +1746,9 @@ def _normal_projection(d: type, a: dict[str, Array], xp: Namespace) -> tuple[Arr
         return _beta_projection(a, xp)
     if d is LogNormal:
         mu, sigma = a["loc"], a["scale"]
-        u = sigma * sigma
+        u = _square(sigma, xp)
+        wide = u == xp.inf  # scale > 1e154: moments beyond the float range
+        u = xp.where(wide, 1.0, u)
         small = u < 1.0
         us = xp.where(small, u, 0.0)
         acc = xp.zeros_like(us)
@@ -1747,9 +1759,16 @@ def _normal_projection(d: type, a: dict[str, Array], xp: Namespace) -> tuple[Arr
             xp.log1p(acc),
             _log_expm1(xp.where(small, 1.0, u), xp) - xp.log(xp.where(small, 1.0, u)),
         )
-        j = 0.5 * log_ratio_u + 0.5 * u
-        log_sd = mu + 0.5 * u + 0.5 * _log_expm1(u, xp)
-        return _exp(mu + 0.5 * u, xp), log_sd, j
+        j = xp.where(wide, xp.inf, 0.5 * log_ratio_u + 0.5 * u)
+        # log sd = mu + u/2 + log(expm1(u))/2, with log(expm1(u)) = 2 log s + log1p(acc)
+        # below u = 1 (u = s^2 may underflow)
+        half_log = xp.where(
+            small,
+            xp.log(sigma) + 0.5 * xp.log1p(acc),
+            0.5 * _log_expm1(xp.where(small, 1.0, u), xp),
+        )
+        log_sd = xp.where(wide, xp.inf, mu + 0.5 * u + half_log)
+        return xp.where(wide, xp.inf, _exp(mu + 0.5 * u, xp)), log_sd, j
     assert d is StudentT
     df = a["df"]
     _, j = _student_parts(df, xp)
@@ -1936,10 +1955,25 @@ def _cross_entropy(
     rule = _CROSS.get((type(p), type(q)))
     if rule is not None:
         return rule(a, b, xp)
-    return _entropy(p, a, xp) + _kl(p, q, a, b, xp)
+    kl = _kl(p, q, a, b, xp)
+    return xp.where(kl == xp.inf, kl, _entropy(p, a, xp) + kl)  # Q misses P's mass: +inf
 
 
 def _kl(p: Family, q: Family, a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Array:
+    """``KL(P || Q)`` >= 0; +inf, not NaN, where two terms beyond the float range meet.
+
+    (Only parameters far outside 1e-6..1e6 get there, e.g. Beta(1e-300, 1e-300)
+    against Beta(1e-300, 1e30), whose terms are ~1/c; parameters are finite.)
+    """
+    out = _kl_rule(p, q, a, b, xp)
+    # KL >= 0: a rounding below 0 (only the near-limit mixed pairs, e.g. Beta(7, 1e300)
+    # against Gamma(7, 1e300), get one: -1e-13) is the nearest value, 0
+    return xp.where(xp.isnan(out), xp.inf, xp.where(out < 0, 0.0, out))
+
+
+def _kl_rule(
+    p: Family, q: Family, a: dict[str, Array], b: dict[str, Array], xp: Namespace
+) -> Array:
     if isinstance(p, Geometric) and isinstance(q, Geometric):
         return _kl_geometric(p.shift - q.shift, a["probs"], b["probs"], xp)
     if isinstance(p, MultivariateNormal) and isinstance(q, MultivariateNormal):

@@ -56,6 +56,7 @@ __all__ = [
     "lgamma_e",
     "lgamma_f",
     "lgamma_f1",
+    "lgamma_f1_diff",
     "lgamma_f2",
     "lgamma_series",
     "log_ratio",
@@ -474,6 +475,19 @@ def _bregman_f1(d: Array, x: Array, xp: Namespace) -> Array:
     return xp.where(near, close, far)
 
 
+def lgamma_f1_diff(x: Array, y: Array, xp: Namespace) -> Array:
+    """``F'(x + y) - F'(x) >= 0`` for ``y >= 0``, accurate when ``y << x``.
+
+    There ``y F''(x) + [F'(x + y) - F'(x) - y F''(x)]``, the bracket by the series of
+    :func:`_bregman_f1`; elsewhere the difference itself.
+    """
+    near = y <= _NEAR_BREGMAN * x
+    xn, yn = xp.where(near, x, 1.0), xp.where(near, y, 0.0)
+    series_form = yn * lgamma_f2(xn, xp) + _bregman_f1(yn, xn, xp)
+    xf, yf = xp.where(near, 1.0, x), xp.where(near, 1.0, y)
+    return xp.where(near, series_form, lgamma_f1(xf + yf, xp) - lgamma_f1(xf, xp))
+
+
 def bregman_f_shift(a1: Array, da: Array, r1: Array, dr: Array, xp: Namespace) -> Array:
     """``B_F(a2, a1) - B_F(a2 + r2, a1 + r1)``: a dominant concentration against the sum.
 
@@ -489,7 +503,13 @@ def bregman_f_shift(a1: Array, da: Array, r1: Array, dr: Array, xp: Namespace) -
     w = xp.asarray(_GL_WEIGHTS, dtype=a1.dtype, device=_device(a1))
     a1, da, r1, dr = a1[..., None], da[..., None], r1[..., None], dr[..., None]
     y1, dy = a1 + u * r1, da + u * dr  # the nodes on a new last axis
-    integrand = (r1 + dr) * _bregman_f1(dy, y1, xp) + dr * dy * lgamma_f2(y1, xp)
+    # near: r2 B_F'(y2, y1) + dr dy F''(y1); far, the same with B_F' = F'(y2) - F'(y1)
+    # - dy F''(y1) expanded, as r2 [F'(y2) - F'(y1)] - r1 dy F''(y1) (no large terms)
+    near = xp.abs(dy) <= _NEAR_BREGMAN * xp.minimum(y1, y1 + dy)
+    f2 = lgamma_f2(y1, xp)
+    yf, df = xp.where(near, 1.0, y1), xp.where(near, 1.0, dy)
+    far = (r1 + dr) * (lgamma_f1(yf + df, xp) - lgamma_f1(yf, xp)) - r1 * dy * f2
+    integrand = xp.where(near, (r1 + dr) * _bregman_f1(dy, y1, xp) + dr * dy * f2, far)
     return -xp.sum(w * integrand, axis=-1)
 
 
