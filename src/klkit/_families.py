@@ -2170,7 +2170,7 @@ def is_distribution(x: object) -> bool:
     return isinstance(x, Family) or is_scipy_frozen(x)
 
 
-def family_measure(name: str, values: list[Any], *, base: float | None) -> Any:
+def family_measure(name: str, values: list[Any], *, base: object) -> Any:
     """``entropy``, ``cross_entropy`` or ``kl_divergence`` of families, in closed form.
 
     Frozen SciPy distributions are converted to families first.
