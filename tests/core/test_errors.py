@@ -45,6 +45,17 @@ def test_kind_and_axis_are_parts():
     assert e.render(CLI, name="Q") == "Q (labels) has class index 3 at index 1, outside 0..2."
 
 
+def test_a_parameter_of_a_family():
+    e = DistributionError(
+        "has -1.0{where}; it must be > 0 and finite.",
+        argument="scale",
+        owner="Normal",
+        where=" at index 1",
+    )
+    assert str(e) == "`Normal` parameter `scale` has -1.0 at index 1; it must be > 0 and finite."
+    assert e.render(CLI) == "Normal parameter scale has -1.0 at index 1; it must be > 0 and finite."
+
+
 def test_a_whole_message_is_kept_as_it_is():
     e = DistributionError("`Normal` parameter `scale` has -1.0; it must be > 0.")
     assert e.argument is None

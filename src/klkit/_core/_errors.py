@@ -59,6 +59,7 @@ class _Fields(string.Formatter):
 @dataclass(frozen=False, eq=False)
 class _Parts:
     argument: str | None
+    owner: str | None
     kind: str | None
     problem: str
     where: str
@@ -83,6 +84,9 @@ class DistributionError(ValueError):
     argument : str, optional
         The argument's name (``"p"``), or what stands for it (``"`Normal` parameter
         `scale`"`` is written out by the caller and given as ``problem``).
+    owner : str, optional
+        What the argument is a parameter of (a family's name): the subject is then
+        "`Normal` parameter `scale`".
     kind : str, optional
         How the argument was given, shown after its name: ``"labels"``, ``"logits"``.
     where : str
@@ -98,18 +102,24 @@ class DistributionError(ValueError):
         problem: str = "",
         *,
         argument: str | None = None,
+        owner: str | None = None,
         kind: str | None = None,
         where: str = "",
         along: str = "",
         fix: str = "",
     ) -> None:
-        self._parts = _Parts(argument, kind, problem, where, along, fix)
+        self._parts = _Parts(argument, owner, kind, problem, where, along, fix)
         super().__init__(self.render(PYTHON))
 
     @property
     def argument(self) -> str | None:
         """The argument's name, e.g. ``"q"`` (None when the message names no argument)."""
         return self._parts.argument
+
+    @property
+    def owner(self) -> str | None:
+        """What the argument is a parameter of (a family's name), if anything."""
+        return self._parts.owner
 
     @property
     def problem(self) -> str:
@@ -142,6 +152,8 @@ class DistributionError(ValueError):
         text = self._fill(parts.problem, spelling)
         if parts.argument is not None:
             subject = spelling.argument(name or parts.argument)
+            if parts.owner:
+                subject = f"{spelling.argument(parts.owner)} parameter {subject}"
             if parts.kind:
                 subject = f"{subject} ({parts.kind})"
             text = f"{subject} {text}"
