@@ -84,13 +84,15 @@ class Message:
     ``problem`` and ``fix`` are templates (see :mod:`klkit._core._errors`); ``problem``
     may also format ``{value}`` (with a format spec) and place ``{where}``. ``place``
     says whether the place is an index or a row; ``strip`` drops leading index
-    entries (dimensions added by broadcasting).
+    entries (dimensions added by broadcasting); ``owner`` names the family whose
+    parameter ``argument`` is.
     """
 
     argument: str | None
     problem: str
     fix: str = ""
     kind: str | None = None
+    owner: str | None = None
     along: str = ""
     place: Kind = "index"
     strip: int = 0
@@ -141,6 +143,7 @@ def _format_error(message: Message, index: Sequence[int], value: float) -> Distr
     return DistributionError(
         _Value(value).format(message.problem),
         argument=message.argument,
+        owner=message.owner,
         kind=message.kind,
         where=_where(tuple(index)[message.strip :], message.place),
         along=message.along,
