@@ -16,7 +16,7 @@ import scipy.stats as ss
 from backends import Backend, requires
 
 import klkit as kl
-from klkit import _special
+from klkit.distributions import _special
 
 torch = requires(Backend.TORCH)
 D = torch.distributions
@@ -417,10 +417,10 @@ def test_dask_parameters_are_checked_when_computed():
 
 
 def test_every_pair_torch_has_in_closed_form_klkit_has_too():
-    from klkit import _families
+    from klkit.distributions import _families, _pairs
 
     ours = {c.__name__ for c in vars(_families).values() if isinstance(c, type)}
-    have = {(a.__name__, b.__name__) for a, b in _families._PAIRS}
+    have = {(a.__name__, b.__name__) for a, b in _pairs.PAIRS}
     have |= {("Bernoulli", "Bernoulli"), ("Geometric", "Geometric")}  # handled before _PAIRS
     torch_pairs = {
         (a.__name__, b.__name__)

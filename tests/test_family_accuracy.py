@@ -37,7 +37,6 @@ from backends import Backend, Lib, make_lib
 from mpmath import mp
 
 import klkit as kl
-from klkit import _families
 
 LONG = os.environ.get("KLKIT_FUZZ", "") == "long"
 N = 40 if LONG else 8  # draws per kind of case
@@ -447,7 +446,7 @@ SAME = [
     "Binomial",
     "Bernoulli",
 ]
-# the mixed pairs of klkit._families._PAIRS that have a formula (not the support rule)
+# the mixed pairs of klkit.distributions._pairs.PAIRS that have a formula (not the support rule)
 MIXED = [
     ("Exponential", "Gamma"),
     ("Gamma", "Exponential"),
@@ -1112,15 +1111,19 @@ def test_binomial_entropy_at_ten_billion_trials_allocates_nothing():
 
 
 def test_sums_over_a_support_fail_fast_above_max_support(monkeypatch):
+    monkeypatch.delenv("KLKIT_MAX_SUPPORT", raising=False)
     p, q = kl.Binomial(1e14, 0.5), kl.Binomial(1e14 + 1, 0.5)
     with pytest.raises(
-        kl.DistributionError, match=r"above klkit._families.MAX_SUPPORT = 10000000\. Raise"
+        kl.DistributionError, match=r"above the limit KLKIT_MAX_SUPPORT = 10000000\. Raise it"
     ):
         kl.kl_divergence(p, q)
-    monkeypatch.setattr(_families, "MAX_SUPPORT", 100)
-    with pytest.raises(kl.DistributionError, match=r"klkit._families.MAX_SUPPORT = \d+`\)"):
+    monkeypatch.setenv("KLKIT_MAX_SUPPORT", "100")
+    with pytest.raises(kl.DistributionError, match=r"environment variable KLKIT_MAX_SUPPORT=\d+\)"):
         kl.kl_divergence(kl.Binomial(10_000, 0.5), kl.Binomial(10_001, 0.5))
-    monkeypatch.setattr(_families, "MAX_SUPPORT", 10**7)
+    monkeypatch.setenv("KLKIT_MAX_SUPPORT", "many")
+    with pytest.raises(ValueError, match="KLKIT_MAX_SUPPORT is 'many', not a limit"):
+        kl.kl_divergence(kl.Binomial(10_000, 0.5), kl.Binomial(10_001, 0.5))
+    monkeypatch.setenv("KLKIT_MAX_SUPPORT", str(10**7))
     got = float(kl.kl_divergence(kl.Binomial(10_000, 0.5), kl.Binomial(10_001, 0.5)))
     with mpmath.workdps(30):  # E_P[log((n + 1 - K) / ((n + 1) q))], P = Binomial(n, 1/2)
         n = 10_000

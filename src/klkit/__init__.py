@@ -17,7 +17,7 @@ from klkit._api._measures import (
 )
 from klkit._core._errors import DistributionError
 from klkit._core._inputs import Labels, Logits, LogProbs
-from klkit._families import (
+from klkit.distributions import (
     Bernoulli,
     Beta,
     Binomial,

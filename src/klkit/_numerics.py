@@ -1,4 +1,4 @@
-"""Shared numerics: constants, the x - log1p(x) series, tolerances and unit names.
+"""Shared numerics: constants, the x - log1p(x) series, tolerances, limits and unit names.
 
 The lowest layer of klkit: every other module takes these from here, and there is one
 copy of each. Nothing here knows an array library (the series works on floats and on
@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "DEFAULT_MAX_SUPPORT",
     "EXACT_BELOW",
     "HALF_LOG_2PI",
     "HALF_LOG_2PI_E",
@@ -26,6 +28,7 @@ __all__ = [
     "NEAR",
     "UNIT_NAMES",
     "Base",
+    "max_support",
     "resolve_base",
     "series",
     "series_in_u",
@@ -87,6 +90,40 @@ def sum_tolerance(eps: float, n_outcomes: int) -> float:
     in float64, 2,900 in float32) the tolerance grows to that bound.
     """
     return max(math.sqrt(eps), n_outcomes * eps)
+
+
+# --- the support limit -----------------------------------------------------------------
+
+DEFAULT_MAX_SUPPORT = 10_000_000
+"""Most points a sum over a discrete support may take, unless ``KLKIT_MAX_SUPPORT`` says.
+
+About 80 bytes of working memory each: 10^7 points is under 1 GiB."""
+
+
+def max_support() -> int:
+    """Return the most points one sum over a discrete support may take (``KLKIT_MAX_SUPPORT``).
+
+    Read from the environment variable at each call (default
+    :data:`DEFAULT_MAX_SUPPORT`); the one limit of the whole project, for the closed
+    forms' finite sums (Binomial pairs, a Bernoulli or Binomial against another
+    discrete law) and for ``klkit.estimate``'s exact sums.
+
+    Raises
+    ------
+    ValueError
+        When the variable is set to anything but a whole number above 0, naming it.
+    """
+    text = os.environ.get("KLKIT_MAX_SUPPORT", "").strip()
+    if not text:
+        return DEFAULT_MAX_SUPPORT
+    if not text.isdecimal() or len(text) > 18 or int(text) < 1:
+        msg = (
+            f"the environment variable KLKIT_MAX_SUPPORT is {text[:30]!r}, not a limit; set "
+            "it to a whole number above 0, or unset it for the default "
+            f"{DEFAULT_MAX_SUPPORT:,}."
+        )
+        raise ValueError(msg)
+    return int(text)
 
 
 # --- units -------------------------------------------------------------------------------

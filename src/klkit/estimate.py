@@ -81,6 +81,7 @@ from klkit import _families as fam
 from klkit._scipy_dists import NoFamilyError, from_scipy, is_scipy_frozen
 from klkit._units import resolve_base
 from klkit._validation import DistributionError
+from klkit.distributions._scipy import to_scipy
 
 __all__ = ["Estimate", "entropy", "js_divergence", "kl_divergence"]
 
@@ -176,7 +177,7 @@ class _Samples:
 
 def _as_input(x: Any, name: str) -> _Dist | _Samples:
     if isinstance(x, fam.Family):
-        return _dist(x, _to_scipy(x, name))
+        return _dist(x, to_scipy(x, name))
     if is_scipy_frozen(x):
         # SciPy's own object gives densities and draws (with its loc and scale); the
         # family, when there is one, gives the closed forms.
@@ -249,52 +250,6 @@ def _samples(x: Any, name: str) -> _Samples:
 
 _MAX_SPREAD = 1e150
 """Largest sample value kNN accepts: squared distances stay below float64's maximum."""
-
-
-def _scalar(v: Any, family: str, name: str) -> float:
-    a = _compat.to_numpy(v) if hasattr(v, "shape") else np.asarray(v)
-    if a.size != 1:
-        msg = (
-            f"klkit.estimate takes single distributions; `{family}` parameter `{name}` has "
-            f"shape {a.shape}. Estimate each member of the batch separately."
-        )
-        raise ValueError(msg)
-    return float(a.reshape(()))
-
-
-def _to_scipy(d: fam.Family, name: str) -> Any:
-    """Return the frozen SciPy distribution equal to a (non-batched) family."""
-    kind = type(d).__name__
-    if isinstance(d, fam.MultivariateNormal | fam.Dirichlet):
-        arrays = {k: _compat.to_numpy(v).astype(np.float64) for k, v in d.params.items()}
-        if isinstance(d, fam.Dirichlet):
-            if arrays["concentration"].ndim != 1:
-                msg = f"klkit.estimate takes a single `{kind}` for `{name}`, not a batch."
-                raise ValueError(msg)
-            return ss.dirichlet(arrays["concentration"])
-        loc, tril = arrays["loc"], arrays["scale_tril"]
-        if loc.ndim != 1 or tril.ndim != 2:
-            msg = f"klkit.estimate takes a single `{kind}` for `{name}`, not a batch."
-            raise ValueError(msg)
-        return ss.multivariate_normal(loc, tril @ tril.T)
-    p = {k: _scalar(v, kind, k) for k, v in d.params.items()}
-    makers: dict[type, Callable[[], Any]] = {
-        fam.Normal: lambda: ss.norm(p["loc"], p["scale"]),
-        fam.LogNormal: lambda: ss.lognorm(p["scale"], scale=math.exp(p["loc"])),
-        fam.Laplace: lambda: ss.laplace(p["loc"], p["scale"]),
-        fam.Exponential: lambda: ss.expon(scale=1 / p["rate"]),
-        fam.Uniform: lambda: ss.uniform(p["low"], p["high"] - p["low"]),
-        fam.Gamma: lambda: ss.gamma(p["concentration"], scale=1 / p["rate"]),
-        fam.Beta: lambda: ss.beta(p["concentration1"], p["concentration0"]),
-        fam.Bernoulli: lambda: ss.bernoulli(
-            p["probs"] if "probs" in p else float(sp.expit(p["logits"]))
-        ),
-        fam.Binomial: lambda: ss.binom(int(p["total_count"]), p["probs"]),
-        fam.Poisson: lambda: ss.poisson(p["rate"]),
-        fam.Geometric: lambda: ss.geom(p["probs"], loc=getattr(d, "shift", 0) - 1),
-        fam.StudentT: lambda: ss.t(p["df"], p["loc"], p["scale"]),
-    }
-    return makers[type(d)]()
 
 
 _MC_DRAWS = 100_000

@@ -17,13 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from klkit import _families
 from klkit._backends import _dask, _namespace, _numpy, _torch
 from klkit._core import _rows
 from klkit._core._checks import as_axis, check_base
 from klkit._core._inputs import Labels, Logits, LogProbs, Prepared, prepare
 from klkit._core._named import align_outcomes, is_named
 from klkit._typing import Array
+from klkit.distributions._measure import family_measure, is_distribution
 
 __all__ = ["QUIET", "binary_cross_entropy", "measure"]
 
@@ -66,8 +66,8 @@ def measure(
     ``public`` is the public function itself: Dask blocks run it once per block.
     """
     name = public.__name__
-    if any(_families.is_distribution(v) for v in args.values()):
-        return _families.family_measure(name, list(args.values()), base=base)
+    if any(is_distribution(v) for v in args.values()):
+        return family_measure(name, list(args.values()), base=base)
     log_base = check_base(base)
     ax = as_axis(axis)
     if any(is_named(v) for v in args.values()):

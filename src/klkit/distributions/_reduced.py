@@ -1,14 +1,4 @@
-r"""Special functions for the families, on every array library, written not to cancel.
-
-``lgamma``, ``digamma`` (positive arguments) and ``erf``: the array API standard has
-none of them, and the Gamma, Beta, Dirichlet, Poisson, Binomial and Student-t
-families need them. PyTorch and JAX have their own (differentiable, on the array's
-device): those are used. Everything else (NumPy, array-api-strict, Dask, CuPy) gets
-the same formulas written in ``xp.*``: the argument is shifted up to ``z >= 10`` by the
-recurrences ``lgamma(x) = lgamma(x + 1) - log x`` and ``psi(x) = psi(x + 1) - 1/x``,
-then Stirling's series (truncation error below 1e-16 at ``z = 10``). Absolute error
-is a few ulp of ``lgamma(10) ~ 12.8``; tests compare with SciPy and mpmath. SciPy is
-not used so that ``import klkit`` stays light.
+r"""The reduced log-gamma function ``F`` and its Bregman divergence, written not to cancel.
 
 The closed forms never take differences of large ``lgamma`` or ``digamma`` values.
 They use the *reduced* log-gamma function
@@ -22,71 +12,51 @@ is what every Gamma, Beta and Dirichlet KL is made of. It is >= 0 (F is convex) 
 computed from terms that are each >= 0 (a series in ``c2 - c1`` for nearly equal
 arguments), so it keeps its relative precision down to ``c2 = c1`` (exactly 0) and in
 float32, with no upcasting (JAX without x64 has no float64).
-
-``g(x) = x - log1p(x)`` and ``phi(y) = (1 + y) log1p(y) - y`` (both >= 0) are the
-building blocks: each takes the small argument (accurate to a few ulp where it is
-small) and, for large ones, the logarithm of the ratio, so a ratio of 1e-12 is not
-rounded through ``1 + x``.
 """
 
 from __future__ import annotations
 
-import math
-import sys
 from math import comb
 
 import numpy as np
 
-from klkit._fast import series
+from klkit._backends._namespace import device_of
+from klkit._numerics import HALF_LOG_2PI, HALF_LOG_2PI_E
 from klkit._typing import Array, Namespace
+from klkit.distributions._safe import g, g_parts, g_ratio, log_ratio, phi_parts
+from klkit.distributions._special import (
+    DIGAMMA_SERIES,
+    LGAMMA_SERIES,
+    SERIES_FROM,
+    digamma,
+    digamma_series,
+    lgamma,
+    lgamma_series,
+    poly,
+)
 
 __all__ = [
-    "NEAR",
-    "SERIES_FROM",
     "bregman_f",
     "bregman_f_shift",
-    "digamma",
-    "digamma_series",
-    "erf",
-    "g",
-    "g_parts",
-    "g_ratio",
-    "lbeta",
-    "lgamma",
     "lgamma_e",
     "lgamma_f",
     "lgamma_f1",
     "lgamma_f1_diff",
     "lgamma_f2",
-    "lgamma_series",
-    "log_ratio",
-    "phi_parts",
-    "ratio",
     "stirling_e_tail",
     "stirling_shift",
 ]
 
-SERIES_FROM = 10.0
-"""Stirling's series is used from here up (shifting smaller arguments)."""
-NEAR = 0.1
-"""Below this ``|x|``, ``g(x)`` and ``phi(x)`` use their series (no cancellation)."""
 _NEAR_BREGMAN = 0.25
 """``B_F(c2, c1)`` with ``|c2 - c1| <= this * min(c1, c2)`` uses the series form."""
-_SHIFT_TO = SERIES_FROM
-_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
-_HALF_LOG_2PI_E = 0.5 * math.log(2 * math.pi * math.e)
-# Stirling: lgamma(z) = (z - 1/2) log z - z + log(2 pi)/2 + lambda(z),
-# lambda(z) = sum_j a_j z^(1 - 2j), a_j = B_2j / (2j (2j - 1))
-_LGAMMA_SERIES = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156)
-# psi(z) = log z - 1/(2z) - mu(z), mu(z) = sum_j b_j z^(-2j), b_j = B_2j / (2j)
-_DIGAMMA_SERIES = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760, 1 / 12)
+
 # e(c) = F(c) - (c - 1) F'(c) + log(c)/2 - log(2 pi e)/2 = -1/(3c) + sum_k>=2 e_k c^-k
 # (from -1/(2c) + lambda(c) + (c - 1) mu(c)): e_2j = -b_j, e_2j+1 = a_j+1 + b_j+1.
 _E_TAIL = tuple(
-    -_DIGAMMA_SERIES[k // 2 - 1]
+    -DIGAMMA_SERIES[k // 2 - 1]
     if k % 2 == 0
-    else _LGAMMA_SERIES[(k - 1) // 2] + _DIGAMMA_SERIES[(k - 1) // 2]
-    for k in range(2, 2 * len(_LGAMMA_SERIES) + 1)
+    else LGAMMA_SERIES[(k - 1) // 2] + DIGAMMA_SERIES[(k - 1) // 2]
+    for k in range(2, 2 * len(LGAMMA_SERIES) + 1)
 )
 
 
@@ -100,179 +70,15 @@ def _bregman_poly(m: int) -> tuple[int, ...]:
     return tuple(m * comb(m, k - 1) - comb(m, k) for k in range(2, m + 2))
 
 
-_LAMBDA_BREGMAN = tuple(_bregman_poly(2 * j - 1) for j in range(1, len(_LGAMMA_SERIES) + 1))
-_MU_BREGMAN = tuple(_bregman_poly(2 * j) for j in range(1, len(_DIGAMMA_SERIES) + 1))
+_LAMBDA_BREGMAN = tuple(_bregman_poly(2 * j - 1) for j in range(1, len(LGAMMA_SERIES) + 1))
+
+_MU_BREGMAN = tuple(_bregman_poly(2 * j) for j in range(1, len(DIGAMMA_SERIES) + 1))
+
 # 8-point Gauss-Legendre on [0, 1]
 _GL_NODES, _GL_WEIGHTS = (
     tuple(float(t) for t in 0.5 * (v + w))
     for v, w in zip(np.polynomial.legendre.leggauss(8), (1.0, 0.0), strict=True)
 )
-
-
-def _native(x: Array, torch_name: str, jax_name: str) -> Array | None:
-    """Call the library's own function (torch and JAX have both, differentiable)."""
-    module = type(x).__module__
-    if module.startswith("torch"):
-        return getattr(sys.modules["torch"], torch_name)(x)
-    if module.startswith(("jax", "jaxlib")):
-        return getattr(sys.modules["jax"].scipy.special, jax_name)(x)
-    return None
-
-
-def _shifted(x: Array, xp: Namespace, step: str) -> tuple[Array, Array]:
-    """``z = x + n >= 10`` and the recurrence's sum over ``x, ..., x + n - 1``."""
-    z = x
-    acc = xp.zeros_like(x)
-    for _ in range(int(_SHIFT_TO)):
-        low = z < _SHIFT_TO
-        safe = xp.where(low, z, 1.0)
-        acc = acc + xp.where(low, xp.log(safe) if step == "log" else 1.0 / safe, 0.0)
-        z = xp.where(low, z + 1.0, z)
-    return z, acc
-
-
-def _poly(w: Array, coeffs: tuple[float, ...], xp: Namespace) -> Array:
-    """``sum_i coeffs[i] w^i`` by Horner's rule."""
-    acc = xp.zeros_like(w) + coeffs[-1]
-    for c in reversed(coeffs[:-1]):
-        acc = acc * w + c
-    return acc
-
-
-def lgamma(x: Array, xp: Namespace) -> Array:
-    """``log Gamma(x)`` for ``x > 0``."""
-    native = _native(x, "lgamma", "gammaln")
-    if native is not None:
-        return native
-    z, acc = _shifted(x, xp, "log")
-    return (z - 0.5) * xp.log(z) - z + _HALF_LOG_2PI + lgamma_series(z, xp) - acc
-
-
-def lgamma_series(z: Array, xp: Namespace) -> Array:
-    """``lambda(z) = lgamma(z) - [(z - 1/2) log z - z + log(2 pi)/2]`` for ``z >= SERIES_FROM``."""
-    r = 1.0 / z
-    return _poly(r * r, _LGAMMA_SERIES, xp) * r
-
-
-def digamma_series(z: Array, xp: Namespace) -> Array:
-    """``mu(z) = log z - 1/(2z) - psi(z)`` for ``z >= SERIES_FROM`` (so ``lambda' = -mu``)."""
-    r = 1.0 / z
-    w = r * r
-    return _poly(w, _DIGAMMA_SERIES, xp) * w
-
-
-def digamma(x: Array, xp: Namespace) -> Array:
-    """``psi(x) = d/dx log Gamma(x)`` for ``x > 0``."""
-    native = _native(x, "digamma", "digamma")
-    if native is not None:
-        return native
-    z, acc = _shifted(x, xp, "reciprocal")
-    return xp.log(z) - 0.5 / z - digamma_series(z, xp) - acc
-
-
-def lbeta(a: Array, b: Array, xp: Namespace) -> Array:
-    """``log B(a, b) = lgamma(a) + lgamma(b) - lgamma(a + b)``."""
-    return lgamma(a, xp) + lgamma(b, xp) - lgamma(a + b, xp)
-
-
-def erf(x: Array, xp: Namespace) -> Array:
-    """Return erf(x): torch's and JAX's own, else a series with no cancellation.
-
-    ``erf(x) = 2x/sqrt(pi) e^(-x^2) sum_n (2x^2)^n / (1 * 3 * ... * (2n + 1))``: every
-    term is positive, so it keeps full precision; 160 terms reach |x| = 6, beyond
-    which ``|erf(x)| = 1`` to double precision.
-    """
-    native = _native(x, "erf", "erf")
-    if native is not None:
-        return native
-    a = xp.abs(x)
-    small = a < 6.0
-    z = xp.where(small, a, 0.0)
-    two_z2 = 2.0 * z * z
-    term = xp.ones_like(z)
-    total = xp.ones_like(z)
-    for n in range(1, 160):
-        term = term * two_z2 / (2 * n + 1)
-        total = total + term
-    value = xp.where(small, (2.0 / math.sqrt(math.pi)) * z * xp.exp(-z * z) * total, 1.0)
-    return xp.where(x < 0, -value, value)
-
-
-# --- ratios, g and phi ----------------------------------------------------------------
-
-
-def _log_max(x: Array, xp: Namespace) -> float:
-    return math.log(float(xp.finfo(x.dtype).max))
-
-
-def log_ratio(num: Array, den: Array, xp: Namespace) -> Array:
-    """``log(num / den)`` for ``num, den > 0``, to a few ulp for every ratio.
-
-    ``log`` of the rounded quotient, except where the quotient would overflow or be
-    subnormal: there the difference of the logs (exact enough, the result is large).
-    """
-    split = xp.log(num) - xp.log(den)
-    ok = xp.abs(split) < 0.5 * _log_max(num, xp)
-    quotient = xp.where(ok, num, 1.0) / xp.where(ok, den, 1.0)
-    return xp.where(ok, xp.log(quotient), split)
-
-
-def ratio(num: Array, den: Array, log_r: Array, xp: Namespace) -> Array:
-    """``num / den`` given ``log_r = log(num / den)``; +inf where it overflows (no warning)."""
-    ok = log_r < _log_max(num, xp) - 1.0
-    quotient = xp.where(ok, num, 1.0) / xp.where(ok, den, 1.0)
-    return xp.where(ok, quotient, xp.inf)
-
-
-def g(x: Array, xp: Namespace) -> Array:
-    """``x - log1p(x)`` for ``x > -1``: >= 0, by the series where it would cancel.
-
-    Accurate while ``1 + x`` is (``x`` above about -0.5); for ratios that may be far
-    from 1 use :func:`g_ratio` or :func:`g_parts`.
-    """
-    small = xp.abs(x) < NEAR
-    xs = xp.where(small, x, 0.0)
-    xf = xp.where(small, 1.0, x)
-    return xp.where(small, series(xs), xf - xp.log1p(xf))
-
-
-def g_parts(x: Array, log_r: Array, xp: Namespace) -> Array:
-    """``r - 1 - log r`` from ``x = r - 1`` and ``log_r = log r`` (both as accurate as given).
-
-    The series of ``x`` where ``|x| < NEAR`` (only ``x`` must be accurate there), else
-    ``x - log_r`` (``x`` may be +inf). Never negative, exactly 0 at ``x = 0``.
-    """
-    small = xp.abs(x) < NEAR
-    xs = xp.where(small, x, 0.0)
-    skip = small | (x == xp.inf)
-    big = xp.where(skip, 0.0, x) - xp.where(skip, 0.0, log_r)
-    return xp.where(small, series(xs), xp.where(skip, xp.inf, big))
-
-
-def g_ratio(num: Array, den: Array, xp: Namespace) -> Array:
-    """``g(num/den - 1) = num/den - 1 - log(num/den)`` for ``num, den > 0``, any ratio."""
-    log_r = log_ratio(num, den, xp)
-    near = xp.abs(num - den) < NEAR * den
-    x_near = (xp.where(near, num, 1.0) - xp.where(near, den, 1.0)) / xp.where(near, den, 1.0)
-    x_far = ratio(xp.where(near, 2.0, num), xp.where(near, 1.0, den), log_r, xp) - 1.0
-    return g_parts(xp.where(near, x_near, x_far), log_r, xp)
-
-
-def phi_parts(y: Array, log_r: Array, xp: Namespace) -> Array:
-    """``r log r - r + 1`` (r = 1 + y) from ``y`` (accurate where small) and ``log r``.
-
-    Near ``r = 1``: ``r g(-y/r)``, with no cancellation; elsewhere ``y (log r - 1) +
-    log r`` (+inf for ``y = +inf``). Never negative, exactly 0 at ``y = 0``.
-    """
-    small = xp.abs(y) < NEAR
-    ys = xp.where(small, y, 0.0)
-    r = 1.0 + ys
-    yb = xp.where(small, 0.0, y)
-    lb = xp.where(small, 0.0, log_r)
-    return xp.where(small, r * g(-ys / r, xp), yb * (lb - 1.0) + lb)
-
-
-# --- the reduced log-gamma function F(c) = lgamma(c) - c log c + c ---------------------
 
 
 def _split(c: Array, xp: Namespace) -> tuple[Array, Array, Array]:
@@ -284,7 +90,7 @@ def _split(c: Array, xp: Namespace) -> tuple[Array, Array, Array]:
 def lgamma_f(c: Array, xp: Namespace) -> Array:
     """``F(c) = lgamma(c) - c log c + c``: ``-log(c)/2 + log(2 pi)/2 + lambda(c)`` from 10 up."""
     big, zb, zs = _split(c, xp)
-    large = -0.5 * xp.log(zb) + _HALF_LOG_2PI + lgamma_series(zb, xp)
+    large = -0.5 * xp.log(zb) + HALF_LOG_2PI + lgamma_series(zb, xp)
     small = lgamma(zs, xp) - zs * xp.log(zs) + zs
     return xp.where(big, large, small)
 
@@ -300,7 +106,7 @@ def lgamma_f1(c: Array, xp: Namespace) -> Array:
 def _lgamma_fh(c: Array, xp: Namespace) -> Array:
     """``F(c) + log c = lgamma(1 + c) - c log c + c`` (small where c is)."""
     big, zb, zs = _split(c, xp)
-    large = 0.5 * xp.log(zb) + _HALF_LOG_2PI + lgamma_series(zb, xp)
+    large = 0.5 * xp.log(zb) + HALF_LOG_2PI + lgamma_series(zb, xp)
     return xp.where(big, large, lgamma(1.0 + zs, xp) - zs * xp.log(zs) + zs)
 
 
@@ -318,7 +124,7 @@ def stirling_e_tail(c: Array, xp: Namespace) -> Array:
     precision (the first-order terms, which cancel in Beta's, are left to the caller).
     """
     r = 1.0 / c
-    return _poly(r, _E_TAIL, xp) * r * r
+    return poly(r, _E_TAIL, xp) * r * r
 
 
 def lgamma_e(c: Array, xp: Namespace) -> Array:
@@ -328,7 +134,7 @@ def lgamma_e(c: Array, xp: Namespace) -> Array:
     no term of size c (``lgamma`` and ``(c - 1) psi`` are ~1e7 at c = 1e6 and cancel).
     """
     big, zb, zs = _split(c, xp)
-    large = -0.5 * xp.log(zb) + _HALF_LOG_2PI_E - 1.0 / (3.0 * zb) + stirling_e_tail(zb, xp)
+    large = -0.5 * xp.log(zb) + HALF_LOG_2PI_E - 1.0 / (3.0 * zb) + stirling_e_tail(zb, xp)
     small = lgamma(zs, xp) - zs * xp.log(zs) + zs - (zs - 1.0) * (digamma(zs, xp) - xp.log(zs))
     return xp.where(big, large, small)
 
@@ -345,7 +151,7 @@ def _lambda_bregman(z: Array, t: Array, xp: Namespace) -> Array:
     zpow = r  # z^-m
     tpow = inv  # (1 + t)^-m
     for j, coeffs in enumerate(_LAMBDA_BREGMAN):
-        total = total + _LGAMMA_SERIES[j] * zpow * tpow * _poly(t, tuple(map(float, coeffs)), xp)
+        total = total + LGAMMA_SERIES[j] * zpow * tpow * poly(t, tuple(map(float, coeffs)), xp)
         zpow = zpow * r * r
         tpow = tpow * inv * inv
     return total * t * t
@@ -375,7 +181,7 @@ def _bregman_near(d: Array, c1: Array, xp: Namespace) -> Array:
     """
     z = c1
     acc = xp.zeros_like(c1)
-    for _ in range(int(_SHIFT_TO)):
+    for _ in range(int(SERIES_FROM)):
         low = xp.minimum(z, z + d) < SERIES_FROM
         acc = acc + xp.where(low, g(d / z, xp), 0.0)
         z = xp.where(low, z + 1.0, z)
@@ -426,14 +232,14 @@ def lgamma_f2(c: Array, xp: Namespace) -> Array:
     """
     z = c
     acc = xp.zeros_like(c)
-    for _ in range(int(_SHIFT_TO)):
+    for _ in range(int(SERIES_FROM)):
         low = z < SERIES_FROM
         zs = xp.where(low, z, 1.0)
         acc = acc + xp.where(low, 1.0 / (zs * zs), 0.0)
         z = xp.where(low, z + 1.0, z)
     r = 1.0 / z
     w = r * r
-    tail = _poly(w, tuple(2 * (j + 1) * b for j, b in enumerate(_DIGAMMA_SERIES)), xp) * w * r
+    tail = poly(w, tuple(2 * (j + 1) * b for j, b in enumerate(DIGAMMA_SERIES)), xp) * w * r
     big = c >= SERIES_FROM
     cs = xp.where(big, 1.0, c)
     # small: psi'(c) - 1/c with psi'(z) = 1/z + 1/(2z^2) + tail(z); big: 1/(2c^2) + tail
@@ -455,7 +261,7 @@ def _bregman_f1(d: Array, x: Array, xp: Namespace) -> Array:
     x, d = xp.where(near, x, 1.0), xp.where(near, d, 0.0)
     z = x
     acc = xp.zeros_like(x)
-    for _ in range(int(_SHIFT_TO)):
+    for _ in range(int(SERIES_FROM)):
         low = xp.minimum(z, z + d) < SERIES_FROM
         zs = xp.where(low, z, 1.0)
         acc = acc + xp.where(low, d * d / (zs * zs * (zs + d)), 0.0)
@@ -466,9 +272,7 @@ def _bregman_f1(d: Array, x: Array, xp: Namespace) -> Array:
     mu_part = xp.zeros_like(z)
     zpow, tpow = r * r, inv * inv
     for j, coeffs in enumerate(_MU_BREGMAN):
-        mu_part = mu_part + _DIGAMMA_SERIES[j] * zpow * tpow * _poly(
-            t, tuple(map(float, coeffs)), xp
-        )
+        mu_part = mu_part + DIGAMMA_SERIES[j] * zpow * tpow * poly(t, tuple(map(float, coeffs)), xp)
         zpow, tpow = zpow * r * r, tpow * inv * inv
     y = d / x
     close = g(y, xp) - g(t, xp) - acc - 0.5 * t * t * r * inv - mu_part * t * t
@@ -499,8 +303,8 @@ def bregman_f_shift(a1: Array, da: Array, r1: Array, dr: Array, xp: Namespace) -
     (``y = a + u r``), smooth in u, so 8-point Gauss-Legendre gives the difference to
     rounding, from terms that are themselves small.
     """
-    u = xp.asarray(_GL_NODES, dtype=a1.dtype, device=_device(a1))
-    w = xp.asarray(_GL_WEIGHTS, dtype=a1.dtype, device=_device(a1))
+    u = xp.asarray(_GL_NODES, dtype=a1.dtype, device=device_of(a1))
+    w = xp.asarray(_GL_WEIGHTS, dtype=a1.dtype, device=device_of(a1))
     a1, da, r1, dr = a1[..., None], da[..., None], r1[..., None], dr[..., None]
     y1, dy = a1 + u * r1, da + u * dr  # the nodes on a new last axis
     # near: r2 B_F'(y2, y1) + dr dy F''(y1); far, the same with B_F' = F'(y2) - F'(y1)
@@ -511,12 +315,6 @@ def bregman_f_shift(a1: Array, da: Array, r1: Array, dr: Array, xp: Namespace) -
     far = (r1 + dr) * (lgamma_f1(yf + df, xp) - lgamma_f1(yf, xp)) - r1 * dy * f2
     integrand = xp.where(near, (r1 + dr) * _bregman_f1(dy, y1, xp) + dr * dy * f2, far)
     return -xp.sum(w * integrand, axis=-1)
-
-
-def _device(x: Array) -> object:
-    import array_api_compat  # noqa: PLC0415  (a dependency of klkit's core)
-
-    return array_api_compat.device(x)
 
 
 def stirling_shift(
