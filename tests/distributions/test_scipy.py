@@ -1,4 +1,8 @@
-"""Frozen scipy.stats distributions convert to the matching family (SciPy's conventions)."""
+"""SciPy's frozen distributions as families (SciPy's conventions), and families as SciPy's.
+
+References: SciPy itself (its entropies, and KL by summing or integrating its own
+pmf/pdf), by-hand closed forms where noted.
+"""
 
 from __future__ import annotations
 
@@ -194,3 +198,14 @@ def test_a_traced_family_against_a_moved_law_under_jit():
     # 2 + lgamma(2) - psi(2) = 1 + euler_gamma
     got = jax.jit(lambda r: kl.kl_divergence(kl.Gamma(2.0, r), ss.expon(loc=-1.0)))(1.0)
     assert float(got) == pytest.approx(3.0 - (1.0 + np.euler_gamma), rel=1e-12)
+
+
+def test_scipy_laws_at_the_edge_of_the_range_warn_nothing():
+    import scipy.stats as ss
+
+    assert float(kl.entropy(ss.expon(loc=1e308))) == 1.0
+    assert float(kl.kl_divergence(ss.expon(loc=1e308), ss.expon(loc=1e308))) == 0.0
+    assert float(kl.kl_divergence(ss.norm(0, 1e-320), ss.norm(0, 1))) == pytest.approx(
+        -math.log(1e-320) - 0.5, rel=1e-12
+    )
+    assert float(kl.kl_divergence(ss.expon(loc=1e308), ss.norm(0, 1))) == math.inf
