@@ -18,6 +18,7 @@ from family_reference import _log_binom_pmf, _m, ref_entropy
 from mpmath import mp
 
 import klkit as kl
+from klkit._numerics import max_support
 
 
 def test_poisson_kl_matches_torch():
@@ -132,3 +133,39 @@ def test_sums_over_a_support_fail_fast_above_max_support(monkeypatch):
         )
         ref = float(mp.fsum(terms))
     assert got == pytest.approx(ref, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("setting", "limit"), [(None, 10_000_000), ("", 10_000_000), ("250", 250), (" 7 ", 7)]
+)
+def test_the_support_limit_is_one_environment_variable(monkeypatch, setting, limit):
+    if setting is None:
+        monkeypatch.delenv("KLKIT_MAX_SUPPORT", raising=False)
+    else:
+        monkeypatch.setenv("KLKIT_MAX_SUPPORT", setting)
+    assert max_support() == limit
+
+
+@pytest.mark.parametrize("setting", ["0", "-5", "1e6", "ten", "3.5", "9" * 19])
+def test_a_support_limit_that_is_not_a_positive_integer_is_named(monkeypatch, setting):
+    monkeypatch.setenv("KLKIT_MAX_SUPPORT", setting)
+    with pytest.raises(
+        ValueError, match=r"environment variable KLKIT_MAX_SUPPORT is .*, not a limit"
+    ):
+        max_support()
+
+
+def test_bernoulli_js_matches_scipy_jensenshannon():
+    from scipy.spatial.distance import jensenshannon
+
+    # scipy's jensenshannon of the two-outcome rows is the distance; squared, the JS
+    p, q = PROB1, PROB2
+    rows_p, rows_q = np.stack([1 - p, p], -1), np.stack([1 - q, q], -1)
+    ref = jensenshannon(rows_p, rows_q, base=2, axis=-1)
+    got = kl.js_distance(kl.Bernoulli(p), kl.Bernoulli(q), base=2)
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+    np.testing.assert_allclose(
+        kl.js_divergence(kl.Bernoulli(p), kl.Bernoulli(q)), (ref**2) * math.log(2), rtol=1e-12
+    )
+    assert kl.js_distance(kl.Bernoulli(0.3), kl.Bernoulli(0.3)) == 0.0
+    assert float(kl.js_divergence(kl.Bernoulli(0.0), kl.Bernoulli(1.0), base=2)) == 1.0

@@ -135,3 +135,50 @@ def test_dask_checks_line_up_with_differently_chunked_parameters():
         covariance_matrix=da.from_array(cov, chunks=3),
     )
     np.testing.assert_allclose(kl.entropy(ok).compute(), 1.5 * math.log(2 * math.pi * math.e))
+
+
+@pytest.mark.parametrize(
+    ("make", "argument", "owner", "where", "fix"),
+    [
+        (
+            lambda: kl.Normal(np.array([0.0, 1.0]), np.array([1.0, -1.0])),
+            "scale",
+            "Normal",
+            " at index 1",
+            "",
+        ),
+        (lambda: kl.Exponential(0.0), "rate", "Exponential", "", ""),
+        (
+            lambda: kl.MultivariateNormal(
+                np.zeros(2), scale_tril=np.array([[1.0, 0.2], [0.0, 1.0]])
+            ),
+            "scale_tril",
+            "MultivariateNormal",
+            "",
+            "pass a lower-triangular matrix.",
+        ),
+        (
+            lambda: kl.MultivariateNormal(np.zeros((3, 2)), covariance_matrix=BAD_PSD),
+            "covariance_matrix",
+            "MultivariateNormal",
+            " at batch index (2,)",
+            "pass a symmetric positive definite matrix (add a small multiple of the identity "
+            "if it is singular).",
+        ),
+        (
+            lambda: kl.Gamma(np.ones(3), np.ones(4)),
+            None,
+            None,
+            "",
+            "give them equal shapes or size-1 axes.",
+        ),
+    ],
+)
+def test_messages_carry_their_parts(make, argument, owner, where, fix):
+    # the parts the command line renders in its own words; the text is the Python one
+    with pytest.raises(kl.DistributionError) as info:
+        make()
+    err = info.value
+    assert (err.argument, err.owner, err.where, err.fix) == (argument, owner, where, fix)
+    if owner is not None:
+        assert str(err).startswith(f"`{owner}` parameter `{argument}` ")
