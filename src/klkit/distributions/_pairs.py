@@ -66,19 +66,26 @@ def kl_infinite(a: dict[str, Array], b: dict[str, Array], xp: Namespace) -> Arra
     return zeros_like_batch(a, xp) + xp.inf
 
 
+_SAME_CONTINUOUS: dict[type, _KL] = {
+    fam.Normal: kl_normal,
+    fam.LogNormal: kl_normal,
+    fam.Laplace: kl_laplace,
+    fam.Exponential: kl_exponential,
+    fam.Uniform: kl_uniform,
+    fam.Gamma: kl_gamma,
+    fam.Beta: kl_beta,
+    fam.Dirichlet: kl_dirichlet,
+    fam.MultivariateNormal: kl_mvn,
+}
+_SAME_DISCRETE: dict[type, _KL] = {
+    fam.Poisson: kl_poisson,
+    fam.Binomial: kl_binomial,
+    fam.Bernoulli: kl_bernoulli,
+}
+# (Geometric pairs are taken before this table, and a Bernoulli or Binomial against a
+# discrete law it does not list is a finite sum over P's support: see _kl_rule.)
 PAIRS: dict[tuple[type, type], _KL] = {
-    (fam.Normal, fam.Normal): kl_normal,
-    (fam.LogNormal, fam.LogNormal): kl_normal,
-    (fam.Laplace, fam.Laplace): kl_laplace,
-    (fam.Exponential, fam.Exponential): kl_exponential,
-    (fam.Uniform, fam.Uniform): kl_uniform,
-    (fam.Gamma, fam.Gamma): kl_gamma,
-    (fam.Beta, fam.Beta): kl_beta,
-    (fam.Dirichlet, fam.Dirichlet): kl_dirichlet,
-    (fam.Poisson, fam.Poisson): kl_poisson,
-    (fam.Binomial, fam.Binomial): kl_binomial,
-    (fam.Bernoulli, fam.Bernoulli): kl_bernoulli,
-    (fam.MultivariateNormal, fam.MultivariateNormal): kl_mvn,
+    **{(f, f): rule for f, rule in (_SAME_CONTINUOUS | _SAME_DISCRETE).items()},
     (fam.Exponential, fam.Gamma): lambda a, b, xp: kl_gamma(as_gamma(a), b, xp),
     (fam.Gamma, fam.Exponential): lambda a, b, xp: kl_gamma(a, as_gamma(b), xp),
     (fam.Uniform, fam.Normal): kl_to_normal(fam.Uniform),
