@@ -1,10 +1,10 @@
 """Entropies of every family, against SciPy, torch.distributions and mpmath.
 
-The mpmath references (50 digits, textbook formulas) and the drawn cases are in
-``tests/family_reference.py``. JAX compiles every primitive for each new shape, seconds
-per family: by default it runs the families whose special functions are JAX's own
-(lgamma, digamma) in float32 (where JAX cannot upcast); ``KLKIT_FUZZ=long`` runs every
-case on it.
+The mpmath references (50 digits, textbook formulas) are in
+``tests/family_reference.py``, the drawn cases in ``tests/family_draws.py``. JAX compiles
+every primitive for each new shape, seconds per family: by default it runs the families
+whose special functions are JAX's own (lgamma, digamma) in float32 (where JAX cannot
+upcast); ``KLKIT_FUZZ=long`` runs every case on it.
 """
 
 from __future__ import annotations
@@ -28,17 +28,7 @@ from family_cases import (
     SC1,
     t,
 )
-from family_reference import (
-    BACKENDS,
-    EAGER,
-    LONG,
-    RTOL,
-    _key,
-    build,
-    entropy_cases,
-    refs_h,
-    rel_err,
-)
+from family_draws import BACKENDS, EAGER, LONG, RTOL, _key, build, entropy_cases, refs_h, rel_err
 
 import klkit as kl
 

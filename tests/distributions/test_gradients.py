@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from backends import Backend, make_lib, requires
 from family_cases import A1, B1, COV1, COV2, MU1, MU2, t
-from family_reference import Pair, _id, _key, _m, _mp, _size, pairs, ref_entropy, ref_kl, refs_kl
+from family_draws import Pair, _id, _key, _mp, _size, pairs, refs_kl
+from family_reference import _m, ref_entropy, ref_kl
 from mpmath import mp
 
 import klkit as kl

@@ -33,7 +33,8 @@ from family_cases import (
     t,
     torch_case,
 )
-from family_reference import EAGER, Pair, _m, ref_kl, refs_kl
+from family_draws import EAGER, Pair, refs_kl
+from family_reference import _m, ref_kl
 from mpmath import mp
 
 import klkit as kl

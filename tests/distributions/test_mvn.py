@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from backends import Backend, make_lib, requires
 from family_cases import COV1, COV2, MU1, MU2, t
-from family_reference import RTOL, _mvn_ref, mvn_cases, rel_err
+from family_draws import RTOL, _mvn_ref, mvn_cases, rel_err
 
 import klkit as kl
 
