@@ -436,8 +436,9 @@ def split_names(value: object, *, axis: int | None) -> Named:
     ``axis=None`` keep no names: there is no outcome axis to align. Anything else
     comes back unchanged, with no names.
     """
-    kind, raw = _unwrap(value)
-    rewrap = type(value) if kind != "probs" else None
+    kind, raw_value = _unwrap(value)
+    raw: Any = raw_value
+    rewrap: Any = type(value) if kind != "probs" else None
     outcomes: tuple[Any, ...] | None = None
     rows: tuple[Any, ...] | None = None
     if isinstance(raw, Mapping):
@@ -502,8 +503,8 @@ def _order(
     named = [(a, n) for a, n in zip(args, names, strict=True) if n is not None]
     if not named:
         return [None] * len(args), None
-    for a, n in named:
-        _check_names(a, n, what)
+    for arg, given in named:
+        _check_names(arg, given, what)
     first_arg, first = named[0]
     orders: list[list[int] | None] = []
     for a, n in zip(args, names, strict=True):
