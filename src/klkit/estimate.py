@@ -1021,6 +1021,9 @@ def entropy(
     ``-sum p log p`` of the frequencies, plus ``(K - 1)/(2n)`` with
     ``miller_madow=True`` (K outcomes seen). A distribution: its closed form.
 
+    The interval of a discrete entropy is cut to ``[0, inf)``; a differential
+    entropy's is not cut. ``groups=None`` gives no interval.
+
     Examples
     --------
     >>> import numpy as np, klkit.estimate as ke
@@ -1127,6 +1130,10 @@ def kl_divergence(
     ``n`` draws from P (default: as many as there are samples). Two distributions:
     closed form, then quadrature (1-D), then Monte Carlo with ``n`` draws (default
     100 000).
+
+    The interval is cut to ``[0, inf)``, where a KL divergence lies; the estimate
+    itself is not moved (a kNN estimate of two close samples may be slightly below
+    0). ``groups=None`` gives no interval.
 
     Examples
     --------
@@ -1241,7 +1248,9 @@ def js_divergence(
     larger sample is subsampled, with ``rng``, so the pool is an equal mixture).
     Discrete samples: the plug-in JS of the frequencies. Distributions: exact
     (Bernoulli), quadrature (1-D) or Monte Carlo; a distribution against samples is
-    replaced by as many draws from it. At most ``log 2`` nats (1 bit).
+    replaced by as many draws from it. At most ``log 2`` nats (1 bit): the interval
+    is cut to ``[0, log 2]`` in the unit of ``base`` (the estimate itself is not
+    moved); a failed integral falls back to Monte Carlo.
 
     Examples
     --------
