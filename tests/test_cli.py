@@ -1037,3 +1037,22 @@ def test_demo_that_cannot_write_prints_nothing_but_the_error(tmp_path):
     message = fails("demo", "-o", str(tmp_path / ("x" * 300 + ".png")))  # name too long
     assert "-o: cannot write" in message
     assert "File name too long" in message
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # 1/scale overflows: the family's own check says so, and no RuntimeWarning
+        (["kl", "expon(-1e308, 1e-320)", "expon(-283.8)"], "Exponential parameter rate has inf"),
+        (["js", "uniform(1e308, 1e308)", "uniform(1e308, 1e308)"], "parameter high has inf"),
+    ],
+)
+def test_distribution_parameters_beyond_float64_are_one_line(args, expected):
+    assert expected in fails(*args)
+
+
+def test_binomial_counts_written_as_text_can_be_drawn():
+    # JS of binom(1e10, 0) (all mass at 0) and binom(48, 0.46) (mass 1e-13 at 0) is
+    # log 2 to 1e-13: disjoint in effect
+    data = as_json("js", "binom(10000000000, 0.0)", "binom(48, 0.46)", "--method", "mc")
+    assert data["value"] == pytest.approx(math.log(2), rel=1e-9)

@@ -564,3 +564,18 @@ def test_a_kl_beyond_float64_is_inf_without_nan_or_warning():
     # (mu_p - mu_q)^2 / (2 s_q^2) = (1e308)^2 / 1800 overflows: KL = +inf
     est = ke.kl_divergence(ss.norm(-887.58), ss.norm(1e308, 30.0), method="quad")
     assert est.value == math.inf
+
+
+def test_monte_carlo_terms_near_float64_max_do_not_overflow_their_mean():
+    # KL(expon(loc=a) || expon(loc=b, scale=s)) = log s - 1 + (a + 1 - b) / s, by hand
+    a, b, s = 1e308, 1e-320, 457.7258985715919
+    est = ke.kl_divergence(ss.expon(a), ss.expon(b, s), method="mc", rng=0)
+    assert est.value == pytest.approx(math.log(s) - 1 + (a + 1 - b) / s, rel=1e-12)
+
+
+def test_a_binomial_with_a_float_count_is_drawn_or_refused_in_words():
+    est = ke.entropy(ss.binom(10**6, 0.5), method="mc", rng=0)  # SciPy's own n: int
+    # H = log(2 pi e n p q) / 2 + O(1/n), the normal approximation
+    assert abs(est.value - 0.5 * math.log(2 * math.pi * math.e * 2.5e5)) < 4 * est.stderr
+    with pytest.raises(ValueError, match=r"cannot draw from Binomial \(Cannot cast"):
+        ke.entropy(ss.binom(1e6, 0.5), method="mc", rng=0)  # NumPy refuses a float count

@@ -701,6 +701,9 @@ def _frozen(family: str, args: list[Any], kwargs: dict[str, Any], *, text: str, 
     import scipy.stats  # noqa: PLC0415  (the cli extra installs it)
 
     vector = _DIST_NAMES[family] in ("dirichlet", "multivariate_normal")
+    if _DIST_NAMES[family] == "binom":  # a count: NumPy draws binomials only for ints
+        args = [_count(v) if i == 0 else v for i, v in enumerate(args)]
+        kwargs = {k: _count(v) if k == "n" else v for k, v in kwargs.items()}
     values = [*args, *kwargs.values()]
     try:
         shapes = [np.shape(v) for v in values]  # a ragged matrix is a ValueError
@@ -724,6 +727,13 @@ def _frozen(family: str, args: list[Any], kwargs: dict[str, Any], *, text: str, 
         )
         raise _UserError(msg)
     return frozen
+
+
+def _count(value: Any) -> Any:
+    """Return a whole number read as a float as an int; leave other values to SciPy."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2.0**63:
+        return int(value)
+    return value
 
 
 def _read_samples(read: _Reader, arg: str, name: str) -> Any:

@@ -182,10 +182,19 @@ def _as_input(x: Any, name: str) -> _Dist | _Samples:
         # SciPy's own object gives densities and draws (with its loc and scale); the
         # family, when there is one, gives the closed forms.
         try:
-            family: fam.Family | None = from_scipy(x)
+            # converted as the public measures convert it, under klkit's floating-point
+            # policy (_measures._quiet): 1/scale overflowing to inf is then refused by
+            # the family's own parameter check, in words
+            with np.errstate(all="ignore"):
+                family: fam.Family | None = from_scipy(x)
         except NoFamilyError:  # invalid parameters still raise
             family = None
-        batch = family.batch_shape if family is not None else np.shape(x.mean())
+        if family is not None:
+            batch = family.batch_shape
+        elif hasattr(x, "dist"):  # the parameters' shape; x.mean() would compute
+            batch = np.broadcast_shapes(*(np.shape(v) for v in (*x.args, *x.kwds.values())))
+        else:
+            batch = ()
         if (family is not None or hasattr(x, "dist")) and batch != ():
             msg = (
                 f"klkit.estimate takes single distributions; `{name}` is a batch of shape "
@@ -634,10 +643,18 @@ def _own_log_density(d: _Dist, x: _NDArray) -> _NDArray:
 
 
 def _mean_and_se(values: _NDArray) -> tuple[float, float]:
-    """Monte Carlo mean and its standard error; +inf terms give +inf with no error."""
-    if np.all(np.isfinite(values)):
-        return float(np.mean(values)), float(np.std(values, ddof=1) / math.sqrt(values.size))
-    return (math.inf if np.all(values > -np.inf) else math.nan), math.nan
+    """Monte Carlo mean and its standard error; +inf terms give +inf with no error.
+
+    Terms near float64's maximum (a KL of 1e305 nats) are scaled down first, so their
+    sum does not overflow where their mean does not.
+    """
+    if not np.all(np.isfinite(values)):
+        return (math.inf if np.all(values > -np.inf) else math.nan), math.nan
+    top = float(np.max(np.abs(values), initial=0.0))
+    scale = top if top > 1e300 else 1.0
+    scaled = values / scale
+    mean = float(np.mean(scaled)) * scale
+    return mean, float(np.std(scaled, ddof=1)) * scale / math.sqrt(values.size)
 
 
 def _times(weight: _NDArray, value: _NDArray) -> _NDArray:
@@ -659,8 +676,12 @@ def _scipy_log_density(d: _Dist, x: _NDArray) -> _NDArray:
 
 
 def _draw(d: _Dist, n: int, rng: np.random.Generator) -> _NDArray:
-    with _float64_limits():
-        x = np.asarray(d.frozen.rvs(size=n, random_state=rng))
+    try:
+        with _float64_limits():
+            x = np.asarray(d.frozen.rvs(size=n, random_state=rng))
+    except (TypeError, ValueError) as e:  # e.g. a binomial count NumPy cannot cast to int
+        msg = f"cannot draw from {d.name} ({e}); check its parameters, or use another method."
+        raise ValueError(msg) from None
     x = x.reshape(n) if d.discrete else x.reshape(n, -1).astype(np.float64)
     if not d.discrete and not np.all(np.isfinite(x)):
         msg = (
@@ -955,6 +976,9 @@ def entropy(
     ``-sum p log p`` of the frequencies, plus ``(K - 1)/(2n)`` with
     ``miller_madow=True`` (K outcomes seen). A distribution: its closed form.
 
+    The interval of a discrete entropy is cut to ``[0, inf)``; a differential
+    entropy's is not cut. ``groups=None`` gives no interval.
+
     Examples
     --------
     >>> import numpy as np, klkit.estimate as ke
@@ -1061,6 +1085,10 @@ def kl_divergence(
     ``n`` draws from P (default: as many as there are samples). Two distributions:
     closed form, then quadrature (1-D), then Monte Carlo with ``n`` draws (default
     100 000).
+
+    The interval is cut to ``[0, inf)``, where a KL divergence lies; the estimate
+    itself is not moved (a kNN estimate of two close samples may be slightly below
+    0). ``groups=None`` gives no interval.
 
     Examples
     --------
@@ -1175,7 +1203,9 @@ def js_divergence(
     larger sample is subsampled, with ``rng``, so the pool is an equal mixture).
     Discrete samples: the plug-in JS of the frequencies. Distributions: exact
     (Bernoulli), quadrature (1-D) or Monte Carlo; a distribution against samples is
-    replaced by as many draws from it. At most ``log 2`` nats (1 bit).
+    replaced by as many draws from it. At most ``log 2`` nats (1 bit): the interval
+    is cut to ``[0, log 2]`` in the unit of ``base`` (the estimate itself is not
+    moved); a failed integral falls back to Monte Carlo.
 
     Examples
     --------
