@@ -9,7 +9,7 @@ import klkit as kl
 from klkit._core._errors import PYTHON, DistributionError, Spelling
 
 CLI = Spelling(
-    argument=lambda name: name,
+    argument=lambda name: {"p": "P", "q": "Q"}.get(name, name),
     options={"normalize": "--normalize", "logits": "--logits", "logprobs": "--logits"},
     along=False,
 )
@@ -27,9 +27,7 @@ def test_parts_and_message():
     assert e.problem == "sums to 1.1 in row 2, not 1."
     assert e.fix == "Pass normalize=True, or `klkit.Logits(p)`."
     assert e.render(PYTHON) == str(e)
-    assert (
-        e.render(CLI, name="P") == "P sums to 1.1 in row 2, not 1. Pass --normalize, or --logits."
-    )
+    assert e.render(CLI) == "P sums to 1.1 in row 2, not 1. Pass --normalize, or --logits."
     assert isinstance(e, ValueError)
 
 
@@ -42,7 +40,7 @@ def test_kind_and_axis_are_parts():
         along=" along axis=-1",
     )
     assert str(e) == "`q` (labels) has class index 3 at index 1, outside 0..2 along axis=-1."
-    assert e.render(CLI, name="Q") == "Q (labels) has class index 3 at index 1, outside 0..2."
+    assert e.render(CLI) == "Q (labels) has class index 3 at index 1, outside 0..2."
 
 
 def test_a_parameter_of_a_family():
@@ -54,6 +52,12 @@ def test_a_parameter_of_a_family():
     )
     assert str(e) == "`Normal` parameter `scale` has -1.0 at index 1; it must be > 0 and finite."
     assert e.render(CLI) == "Normal parameter scale has -1.0 at index 1; it must be > 0 and finite."
+
+
+def test_other_arguments_are_named_by_field():
+    e = DistributionError("{name:p} has shape (2,) and {name:q} has shape (3,).")
+    assert str(e) == "`p` has shape (2,) and `q` has shape (3,)."
+    assert e.render(CLI) == "P has shape (2,) and Q has shape (3,)."
 
 
 def test_a_whole_message_is_kept_as_it_is():
@@ -83,4 +87,4 @@ def test_the_checks_raise_errors_in_parts(call, argument, cli):
     with pytest.raises(DistributionError) as e:
         call()
     assert e.value.argument == argument
-    assert e.value.render(CLI, name=argument.upper()) == cli
+    assert e.value.render(CLI) == cli

@@ -8,14 +8,16 @@ as ``normalize=True`` or ```klkit.Logits(p)```; the command line writes ``P``,
 
 The problem and the fix are templates whose fields name options, never spell them:
 ``{normalize}``, ``{logits}``, ``{logprobs}`` (wrappers of the argument itself),
-``{along}`` (which axis holds the outcomes) and ``{where}`` (the place).
+``{reindex}`` (how to list a missing outcome), ``{along}`` (which axis holds the
+outcomes), ``{where}`` (the place) and ``{name:q}`` (another argument, by its Python
+name).
 """
 
 from __future__ import annotations
 
 import string
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = ["PYTHON", "DistributionError", "Spelling"]
 
@@ -24,10 +26,11 @@ __all__ = ["PYTHON", "DistributionError", "Spelling"]
 class Spelling:
     """How one interface writes arguments and options in a message.
 
-    ``argument`` turns an argument's name into text; ``options`` maps each option
-    field (``normalize``, ``logits``, ``logprobs``) to a format string that may use
-    ``{arg}``, the argument's Python name; ``along`` says whether to mention the
-    outcome axis (the command line has no axis once a file is read).
+    ``argument`` turns an argument's Python name into text (the command line's ``P``
+    for ``p``); ``options`` maps each option field (``normalize``, ``logits``,
+    ``logprobs``, ``reindex``) to a format string that may use ``{arg}``, the
+    argument's Python name; ``along`` says whether to mention the outcome axis (the
+    command line has no axis once a file is read).
     """
 
     argument: Callable[[str], str]
@@ -41,6 +44,7 @@ PYTHON = Spelling(
         "normalize": "normalize=True",
         "logits": "`klkit.Logits({arg})`",
         "logprobs": "`klkit.LogProbs({arg})`",
+        "reindex": " (with pandas: `.reindex(index, fill_value=0)`)",
     },
 )
 """The Python API's words: backticked arguments, keyword options, wrapper calls."""
@@ -49,11 +53,24 @@ PYTHON = Spelling(
 class _Fields(string.Formatter):
     """Fill a template's fields; unknown fields stay visible instead of raising."""
 
-    def __init__(self, values: Mapping[str, str]) -> None:
+    def __init__(self, values: Mapping[str, str], spelling: Spelling) -> None:
         self.values = values
+        self.spelling = spelling
 
-    def get_value(self, key: int | str, args: object, kwargs: object) -> str:
+    def get_value(self, key: int | str, args: object, kwargs: object) -> object:
+        if key == "name":
+            return _Name(self.spelling)
         return self.values.get(str(key), "{" + str(key) + "}")
+
+
+class _Name:
+    """``{name:q}``: the argument ``q`` as the interface writes it."""
+
+    def __init__(self, spelling: Spelling) -> None:
+        self.spelling = spelling
+
+    def __format__(self, spec: str) -> str:
+        return self.spelling.argument(spec)
 
 
 @dataclass(frozen=False, eq=False)
@@ -65,7 +82,6 @@ class _Parts:
     where: str
     along: str
     fix: str
-    values: dict[str, str] = field(default_factory=dict)
 
 
 class DistributionError(ValueError):
@@ -141,17 +157,14 @@ class DistributionError(ValueError):
         values = {name: text.format(arg=arg) for name, text in spelling.options.items()}
         values["where"] = self._parts.where
         values["along"] = self._parts.along if spelling.along else ""
-        return _Fields(values).format(template)
+        return _Fields(values, spelling).format(template)
 
-    def render(self, spelling: Spelling, name: str | None = None) -> str:
-        """Say the message in an interface's words.
-
-        ``name`` replaces the argument's own name (the command line's ``P`` for ``p``).
-        """
+    def render(self, spelling: Spelling) -> str:
+        """Say the message in an interface's words (its spelling of names and options)."""
         parts = self._parts
         text = self._fill(parts.problem, spelling)
         if parts.argument is not None:
-            subject = spelling.argument(name or parts.argument)
+            subject = spelling.argument(parts.argument)
             if parts.owner:
                 subject = f"{spelling.argument(parts.owner)} parameter {subject}"
             if parts.kind:

@@ -273,7 +273,9 @@ def broadcast_shape(shapes: Sequence[tuple[int, ...]], names: Sequence[str]) -> 
     for k in range(ndim):
         sizes = {s[k - ndim + len(s)] for s in shapes if k - ndim + len(s) >= 0} - {1}
         if len(sizes) > 1:
-            parts = " and ".join(f"`{n}` has shape {s}" for n, s in zip(names, shapes, strict=True))
+            parts = " and ".join(
+                f"{{name:{n}}} has shape {s}" for n, s in zip(names, shapes, strict=True)
+            )
             msg = f"{parts}; these do not broadcast against each other (NumPy rules)."
             raise DistributionError(msg)
         out.append(sizes.pop() if sizes else 1)
@@ -381,7 +383,7 @@ def _outcome_count(
             fix="A distribution needs at least one outcome.",
         )
     if len(set(lengths.values())) > 1:
-        parts = ", ".join(f"`{n}` has {k}" for n, k in lengths.items())
+        parts = ", ".join(f"{{name:{n}}} has {k}" for n, k in lengths.items())
         raise DistributionError(
             problem=f"{parts} outcomes along axis={axis}; the number of outcomes must match "
             "(a length of 1 does not broadcast along the axis). Check the axis or "

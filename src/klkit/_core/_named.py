@@ -81,10 +81,16 @@ def _duplicate(names: Sequence[Any]) -> Any | None:
 
 
 def _shown(names: Sequence[Any], limit: int = 8) -> str:
-    parts = [repr(n) for n in names[:limit]]
+    """Up to ``limit`` names, as literal text of a message template (braces doubled)."""
+    parts = [_literal(repr(n)) for n in names[:limit]]
     if len(names) > limit:
         parts.append(f"and {len(names) - limit} more")
     return ", ".join(parts)
+
+
+def _literal(text: str) -> str:
+    """``text`` inside a message template, where braces would be fields."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _length(values: Any, axis: int) -> int | None:
@@ -101,11 +107,11 @@ def _take(value: Any, order: list[int], axis: int) -> Any:
 def _check_names(name: str, names: Sequence[Any], what: str) -> None:
     dup = _duplicate(names)
     if dup is not None:
-        msg = (
-            f"`{name}` names the {what} {dup!r} twice; each name must be unique. Sum or "
-            "drop the duplicates first."
+        raise DistributionError(
+            problem=f"names the {what} {_literal(repr(dup))} twice; each name must be unique.",
+            argument=name,
+            fix="Sum or drop the duplicates first.",
         )
-        raise DistributionError(msg)
 
 
 def _order(
@@ -127,17 +133,18 @@ def _order(
             only_first = [x for x in first if x not in set(n)]
             only_here = [x for x in n if x not in set(first)]
             parts = []
+            p, q = f"{{name:{first_arg}}}", f"{{name:{a}}}"
             if only_first:
-                parts.append(f"{_shown(only_first)} in `{first_arg}` but not in `{a}`")
+                parts.append(f"{_shown(only_first)} in {p} but not in {q}")
             if only_here:
-                parts.append(f"{_shown(only_here)} in `{a}` but not in `{first_arg}`")
-            msg = (
-                f"`{first_arg}` and `{a}` name different {what}s: {'; '.join(parts)}. "
-                f"klkit aligns named {what}s by name, so both sides need the same names; "
-                f"list a {what} that cannot happen on one side with probability 0 there "
-                f"(with pandas: `{a}.reindex({first_arg}.index, fill_value=0)`)."
+                parts.append(f"{_shown(only_here)} in {q} but not in {p}")
+            raise DistributionError(
+                problem=f"{p} and {q} name different {what}s: {'; '.join(parts)}.",
+                fix=f"klkit aligns named {what}s by name, so both sides need the same "
+                f"names; list {'an' if what == 'outcome' else 'a'} {what} that cannot happen "
+                "on one side with probability 0 "
+                "there{reindex}.",
             )
-            raise DistributionError(msg)
         position = {x: i for i, x in enumerate(n)}
         orders.append([position[x] for x in first])
     return orders, first
@@ -190,12 +197,13 @@ def align_named(
             k = _length(value, out_axis)
             if k is not None and k != len(outcome_names):
                 named_arg = next(n for n, t in zip(names, split, strict=True) if t.outcomes)
-                msg = (
-                    f"`{named_arg}` names {len(outcome_names)} outcomes "
-                    f"({_shown(outcome_names)}) but `{arg}` has {k} unnamed outcomes "
-                    f"along axis={out_axis}; an unnamed side is matched by position, so "
-                    "it needs one value per named outcome, in the same order."
+                raise DistributionError(
+                    problem=f"{{name:{named_arg}}} names {len(outcome_names)} outcomes "
+                    f"({_shown(outcome_names)}) but {{name:{arg}}} has {k} unnamed "
+                    "outcomes{along};",
+                    along=f" along axis={out_axis}",
+                    fix="an unnamed side is matched by position, so it needs one value "
+                    "per named outcome, in the same order.",
                 )
-                raise DistributionError(msg)
         result.append((arg, value))
     return result, outcome_names
