@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite on a fresh machine: makes .venv, installs klkit with every
 # backend the tests cover (PyTorch's CPU build, JAX, Dask, array-api-strict), lints,
-# type-checks, runs the example, then pytest.
+# type-checks, checks the layer contract, runs the example, then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
@@ -13,6 +13,7 @@ $py -m pip install -q -e ".[test,lint]"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy src
+.venv/bin/lint-imports  # the layer contract in pyproject.toml
 $py examples/die.py > /dev/null
 KLKIT_TEST_BACKENDS=numpy,array_api_strict,torch,jax,dask .venv/bin/pytest
 # the benchmark at small sizes, so it never rots (it asserts nothing about time)
