@@ -90,15 +90,7 @@ def entropy(
     >>> float(kl.entropy([3, 1], normalize=True, base=2))
     0.8112781244591328
     """
-    return _route.measure(
-        entropy,
-        {"p": p},
-        base=base,
-        axis=axis,
-        keepdims=keepdims,
-        normalize=normalize,
-        validate=validate,
-    )
+    return _route.measure(entropy, {"p": p}, base, axis, keepdims, normalize, validate)
 
 
 @QUIET
@@ -166,13 +158,7 @@ def cross_entropy(
     True
     """
     return _route.measure(
-        cross_entropy,
-        {"p": p, "q": q},
-        base=base,
-        axis=axis,
-        keepdims=keepdims,
-        normalize=normalize,
-        validate=validate,
+        cross_entropy, {"p": p, "q": q}, base, axis, keepdims, normalize, validate
     )
 
 
@@ -239,13 +225,7 @@ def kl_divergence(
     367.720473264927
     """
     return _route.measure(
-        kl_divergence,
-        {"p": p, "q": q},
-        base=base,
-        axis=axis,
-        keepdims=keepdims,
-        normalize=normalize,
-        validate=validate,
+        kl_divergence, {"p": p, "q": q}, base, axis, keepdims, normalize, validate
     )
 
 
@@ -298,13 +278,7 @@ def js_divergence(
     True
     """
     return _route.measure(
-        js_divergence,
-        {"p": p, "q": q},
-        base=base,
-        axis=axis,
-        keepdims=keepdims,
-        normalize=normalize,
-        validate=validate,
+        js_divergence, {"p": p, "q": q}, base, axis, keepdims, normalize, validate
     )
 
 
@@ -358,15 +332,7 @@ def js_distance(
     >>> bool(np.isclose(kl.js_distance(p, q), np.sqrt(kl.js_divergence(p, q))))
     True
     """
-    return _route.measure(
-        js_distance,
-        {"p": p, "q": q},
-        base=base,
-        axis=axis,
-        keepdims=keepdims,
-        normalize=normalize,
-        validate=validate,
-    )
+    return _route.measure(js_distance, {"p": p, "q": q}, base, axis, keepdims, normalize, validate)
 
 
 @QUIET

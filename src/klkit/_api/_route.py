@@ -54,7 +54,6 @@ _FAST_NAMES = {
 def measure(
     public: Callable[..., Any],
     args: dict[str, Any],
-    *,
     base: object,
     axis: object,
     keepdims: bool,
@@ -63,7 +62,8 @@ def measure(
 ) -> Any:
     """Compute the public measure ``public`` of ``args`` on the engine that applies.
 
-    ``public`` is the public function itself: Dask blocks run it once per block.
+    ``public`` is the public function itself: Dask blocks run it once per block. The
+    options come in the order of the public signatures.
     """
     name = public.__name__
     if any(is_distribution(v) for v in args.values()):

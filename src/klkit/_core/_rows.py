@@ -96,6 +96,7 @@ def _label_pair(prep: Prepared) -> bool:
 
 
 def entropy_rows(prep: Prepared) -> Array:
+    """H(P) per row in nats (labels: 0, a one-hot has no uncertainty)."""
     xp = prep.xp
     (d,) = prep.dists
     if d.kind == "labels":  # a one-hot distribution has no uncertainty
@@ -108,6 +109,7 @@ def entropy_rows(prep: Prepared) -> Array:
 
 
 def cross_entropy_rows(prep: Prepared) -> Array:
+    """H(P, Q) per row in nats, >= 0; labels read Q at the label only."""
     xp = prep.xp
     dp, dq = prep.dists
     if dp.kind == dq.kind == "labels":
@@ -125,6 +127,7 @@ def cross_entropy_rows(prep: Prepared) -> Array:
 
 
 def kl_rows(prep: Prepared) -> Array:
+    """D(P || Q) per row in nats: sums of terms that are each >= 0."""
     xp = prep.xp
     dp, dq = prep.dists
     if dp.kind == dq.kind == "labels":
@@ -200,6 +203,7 @@ def _logit_log_ratio(
 
 
 def js_rows(prep: Prepared) -> Array:
+    """JS(P, Q) per row in nats, within [0, log 2]."""
     xp = prep.xp
     dp, dq = prep.dists
     if dp.kind == dq.kind == "labels":
