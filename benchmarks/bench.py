@@ -429,10 +429,11 @@ def dask_section(rows: int, k: int, chunk_rows: int) -> None:
 _ESTIMATE_PEAK_CHILD = r"""
 import numpy as np
 import klkit.estimate as ke
-n, d, groups = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+n, d = int(sys.argv[1]), int(sys.argv[2])
+groups = None if sys.argv[3] == "none" else int(sys.argv[3])
 g = np.random.default_rng(0)
 x, y = g.normal(size=(n, d)), g.normal(0.3, 1.0, size=(n, d))
-ke.kl_divergence(x[:50], y[:50], groups=0)  # warm-up: imports and first calls
+ke.kl_divergence(x[:50], y[:50], groups=None)  # warm-up: imports and first calls
 base = start_peak()
 ke.kl_divergence(x, y, groups=groups, rng=0)
 report_peak(base)
@@ -446,13 +447,15 @@ def estimate_section(n: int, d: int, budget: float) -> None:
     g = np.random.default_rng(0)
     x, y = g.normal(size=(n, d)), g.normal(0.3, 1.0, size=(n, d))
     rows = []
-    for groups, what in ((0, "value only"), (20, "value + 95% interval (20 jackknife groups)")):
+    for groups, what in ((None, "value only"), (20, "value + 95% interval (20 jackknife groups)")):
         seconds = median_time(
             lambda: ke.kl_divergence(x, y, groups=groups, rng=0),
             budget=budget,
             min_runs=3 if groups else 5,  # the interval costs 21 estimates
         )
-        used = child_peak(_ESTIMATE_PEAK_CHILD, str(n), str(d), str(groups))
+        used = child_peak(
+            _ESTIMATE_PEAK_CHILD, str(n), str(d), "none" if groups is None else str(groups)
+        )
         peak = (
             "n/a" if used is None else f"{used / 2**20:.1f} MB ({used / x.nbytes:.1f}x one input)"
         )
