@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from klkit._api import _route
+from klkit._api import _losses, _route
 from klkit._api._route import QUIET
 
 __all__ = [
@@ -30,6 +30,8 @@ def entropy(
     keepdims: bool = False,
     normalize: bool = False,
     validate: bool = True,
+    reduction: str = "none",
+    where: Any = None,
 ) -> Any:
     r"""Shannon entropy :math:`H(P) = -\sum_x P(x) \log_b P(x)`.
 
@@ -90,7 +92,9 @@ def entropy(
     >>> float(kl.entropy([3, 1], normalize=True, base=2))
     0.8112781244591328
     """
-    return _route.measure(entropy, {"p": p}, base, axis, keepdims, normalize, validate)
+    return _losses.loss(
+        entropy, {"p": p}, base, axis, keepdims, normalize, validate, reduction, where
+    )
 
 
 @QUIET
@@ -103,6 +107,9 @@ def cross_entropy(
     keepdims: bool = False,
     normalize: bool = False,
     validate: bool = True,
+    reduction: str = "none",
+    where: Any = None,
+    weight: Any = None,
 ) -> Any:
     r"""Cross-entropy :math:`H(P, Q) = -\sum_x P(x) \log_b Q(x)`.
 
@@ -157,8 +164,9 @@ def cross_entropy(
     >>> bool(np.isclose(h, -(fair * np.log2(loaded)).sum()))
     True
     """
-    return _route.measure(
-        cross_entropy, {"p": p, "q": q}, base, axis, keepdims, normalize, validate
+    args = {"p": p, "q": q}
+    return _losses.loss(
+        cross_entropy, args, base, axis, keepdims, normalize, validate, reduction, where, weight
     )
 
 
@@ -172,6 +180,8 @@ def kl_divergence(
     keepdims: bool = False,
     normalize: bool = False,
     validate: bool = True,
+    reduction: str = "none",
+    where: Any = None,
 ) -> Any:
     r"""Kullback-Leibler divergence :math:`D(P \| Q) = \sum_x P(x) \log_b(P(x)/Q(x))`.
 
@@ -224,9 +234,8 @@ def kl_divergence(
     >>> round(float(kl.kl_divergence([0.5, 0.5], [1e-320, 1.0])), 12)
     367.720473264927
     """
-    return _route.measure(
-        kl_divergence, {"p": p, "q": q}, base, axis, keepdims, normalize, validate
-    )
+    args = {"p": p, "q": q}
+    return _losses.loss(kl_divergence, args, base, axis, keepdims, normalize, validate, reduction, where)
 
 
 @QUIET
@@ -239,6 +248,8 @@ def js_divergence(
     keepdims: bool = False,
     normalize: bool = False,
     validate: bool = True,
+    reduction: str = "none",
+    where: Any = None,
 ) -> Any:
     r"""Jensen-Shannon divergence :math:`\tfrac12 D(P \| M) + \tfrac12 D(Q \| M)`.
 
@@ -277,9 +288,8 @@ def js_divergence(
     >>> bool(np.isclose(kl.js_divergence(p, q), ref))
     True
     """
-    return _route.measure(
-        js_divergence, {"p": p, "q": q}, base, axis, keepdims, normalize, validate
-    )
+    args = {"p": p, "q": q}
+    return _losses.loss(js_divergence, args, base, axis, keepdims, normalize, validate, reduction, where)
 
 
 @QUIET
@@ -332,7 +342,9 @@ def js_distance(
     >>> bool(np.isclose(kl.js_distance(p, q), np.sqrt(kl.js_divergence(p, q))))
     True
     """
-    return _route.measure(js_distance, {"p": p, "q": q}, base, axis, keepdims, normalize, validate)
+    args = {"p": p, "q": q}
+    _losses.check_order(args)
+    return _route.measure(js_distance, args, base, axis, keepdims, normalize, validate)
 
 
 @QUIET

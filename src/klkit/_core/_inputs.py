@@ -6,8 +6,9 @@ dtype, checks shapes, runs the value checks, and says how each argument must be 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -57,9 +58,29 @@ class Logits:
     >>> p = np.exp(z) / np.exp(z).sum()
     >>> bool(np.isclose(kl.entropy(kl.Logits(z)), kl.entropy(p)))
     True
+
+    ``temperature=T`` reads the logits as ``z / T`` (knowledge distillation), in every
+    measure, :func:`klkit.binary_cross_entropy` included (``sigmoid(z / T)``):
+
+    >>> t = np.array([1.0, 0.0, -1.0])
+    >>> loss = kl.kl_divergence(kl.Logits(t, temperature=2.0), kl.Logits(z, temperature=2.0))
+    >>> bool(np.isclose(loss, kl.kl_divergence(kl.Logits(t / 2), kl.Logits(z / 2))))
+    True
     """
 
     array: Any
+    temperature: float = field(default=1.0, kw_only=True)
+
+    def __post_init__(self) -> None:
+        t = self.temperature
+        ok = isinstance(t, int | float | np.integer | np.floating) and not isinstance(t, bool)
+        if not ok or not (math.isfinite(float(t)) and float(t) > 0):
+            msg = (
+                f"`temperature` must be a finite number > 0 (the logits are read as z / T); "
+                f"got {t!r}."
+            )
+            raise ValueError(msg)
+        object.__setattr__(self, "temperature", float(t))
 
 
 @dataclass(frozen=True)
@@ -91,9 +112,41 @@ class Labels:
     >>> z = np.array([[2.0, 0.5, -1.0], [0.0, 0.0, 3.0]])
     >>> kl.cross_entropy(kl.Labels(np.array([0, 2])), kl.Logits(z)).round(4)
     array([0.2413, 0.0949])
+
+    ``ignore_index=i``: entries equal to ``i`` are ignored (padding): their row is 0
+    with ``reduction="none"``, left out of ``"sum"`` and ``"mean"``, and gets zero
+    gradient. There is no default: -100 without ``ignore_index=-100`` is an
+    out-of-range label. ``smoothing=eps`` in [0, 1) makes the target
+    ``(1 - eps) * onehot(y) + eps / K`` (torch's ``label_smoothing``).
+
+    >>> y = np.array([0, -100])
+    >>> kl.cross_entropy(kl.Labels(y, ignore_index=-100), kl.Logits(z)).round(4)
+    array([0.2413, 0.    ])
+    >>> float(kl.cross_entropy(kl.Labels(y, ignore_index=-100, smoothing=0.1),
+    ...                        kl.Logits(z), reduction="mean").round(4))
+    0.3505
     """
 
     array: Any
+    ignore_index: int | None = field(default=None, kw_only=True)
+    smoothing: float = field(default=0.0, kw_only=True)
+
+    def __post_init__(self) -> None:
+        i = self.ignore_index
+        if i is not None:
+            if isinstance(i, bool) or not isinstance(i, int | np.integer):
+                msg = f"`ignore_index` must be an integer label (or None); got {i!r}."
+                raise ValueError(msg)
+            object.__setattr__(self, "ignore_index", int(i))
+        e = self.smoothing
+        number = isinstance(e, int | float | np.integer | np.floating) and not isinstance(e, bool)
+        if not number or not 0.0 <= float(e) < 1.0:
+            msg = (
+                "`smoothing` must be a number in [0, 1) (the target becomes "
+                f"(1 - smoothing) * onehot(y) + smoothing / K); got {e!r}."
+            )
+            raise ValueError(msg)
+        object.__setattr__(self, "smoothing", float(e))
 
 
 Kind = Literal["probs", "logits", "logprobs", "labels"]

@@ -253,3 +253,45 @@ def bce_elements(
     log_1mh = xp.log1p(-xp.where(h < 1, h, 0.0))
     out = neg_xlogy(t, h, log_h, xp=xp) + neg_xlogy(1.0 - t, one_minus, log_1mh, xp=xp)
     return out + (t - t) + (h - h), checks, xp
+
+
+def one_hot(d: Dist, prep: Prepared) -> Array:
+    """Labels ``d`` as one-hot probabilities along the outcome axis."""
+    onehot, _ = dense(d, prep)
+    return onehot
+
+
+def weighted_cross_entropy_rows(
+    prep: Prepared, weight: Array, *, smoothing: float
+) -> tuple[Array, Array | None]:
+    """Rows of ``-sum_k w_k p_k log q_k`` (torch's ``weight``), and each label's weight.
+
+    With labels as ``p`` the target is ``(1 - smoothing) onehot(y) + smoothing / K``
+    and the second result is ``w[y]`` per row (what torch's "mean" divides by);
+    with probabilities it is None. ``0 log 0 = 0``; a positive weighted target where
+    ``q = 0`` gives +inf, with finite gradients elsewhere.
+    """
+    xp, ax = prep.xp, prep.axis
+    pd, qd = prep.dists
+    shape = [1] * pd.array.ndim
+    shape[ax] = int(prep.n_outcomes or 0)
+    w = xp.reshape(weight, tuple(shape))
+    p, _ = dense(pd, prep)
+    label_weight = None
+    if pd.kind == "labels":
+        label_weight = xp.sum(w * p, axis=ax)
+        if smoothing:
+            p = (1.0 - smoothing) * p + smoothing / shape[ax]
+    q, log_q = dense(qd, prep)
+    if log_q is None:
+        log_q = xp.log(xp.where(q > 0, q, 1.0))
+        zero = q <= 0
+    else:
+        zero = log_q == -xp.inf
+        log_q = xp.where(zero, 0.0, log_q)
+    wp = w * p
+    pos = wp > 0
+    terms = xp.where(pos, -wp * log_q, 0.0)
+    infinite = xp.any(pos & zero, axis=ax)
+    rows = xp.sum(terms, axis=ax) + xp.where(infinite, xp.inf, 0.0)
+    return rows, label_weight
