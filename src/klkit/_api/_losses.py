@@ -34,7 +34,7 @@ from klkit._core._named import align_outcomes, is_named
 from klkit._typing import Array, Namespace
 from klkit.distributions._measure import is_distribution
 
-__all__ = ["REDUCTIONS", "check_order", "check_reduction", "loss"]
+__all__ = ["REDUCTIONS", "binary_loss", "check_order", "check_reduction", "loss"]
 
 REDUCTIONS = ("none", "sum", "mean")
 _HALF = ("float16", "bfloat16")
@@ -378,3 +378,84 @@ def _mask(where: Any, xp: Namespace, arrays: list[Array], rows: tuple[int, ...])
         )
         raise ValueError(msg) from None
     return m
+
+
+def binary_loss(
+    public: Callable[..., Any],
+    y: Any,
+    y_hat: Any,
+    *,
+    base: object,
+    weight: Any,
+    pos_weight: Any,
+    reduction: object,
+    where: Any,
+    validate: bool,
+) -> Any:
+    """Binary cross-entropy with torch's options: weight, pos_weight, reduction, where."""
+    reduction = check_reduction(reduction)
+    logits = isinstance(y_hat, Logits)
+    plain = reduction == "none" and where is None and weight is None and pos_weight is None
+    half = _half({"y": y, "y_hat": y_hat})
+    if plain and half is None and not (logits and y_hat.temperature != 1.0):
+        return _route.binary_cross_entropy(public, y, y_hat, base=base, validate=validate)
+    log_base = check_base(base)
+    _route.check_bce_wrappers(y, y_hat)
+    xp, _, (t, h), dtype = convert([("y", y), ("y_hat", _raw(y_hat))])
+    if any(x in str(dtype) for x in _HALF):
+        t, h = xp.astype(t, xp.float32), xp.astype(h, xp.float32)
+    if logits and y_hat.temperature != 1.0:
+        h = h / y_hat.temperature
+    shape = broadcast_shape([tuple(t.shape), tuple(h.shape)], ["y", "y_hat"])
+    keep = None
+    if where is not None:
+        keep = xp.broadcast_to(_mask(where, xp, [t, h], shape), shape)
+        device = _namespace.device_of(h)
+        t = xp.where(keep, t, xp.zeros((), dtype=t.dtype, device=device))
+        h = xp.where(keep, h, xp.asarray(0.0 if logits else 0.5, dtype=h.dtype, device=device))
+    pw = None if pos_weight is None else _elementwise("pos_weight", pos_weight, h, shape, xp)
+    out, checks, _ = _rows.bce_elements(t, h, logits=logits, validate=validate, pos_weight=pw)
+    out = checks.attach(out)
+    if weight is not None:
+        out = out * _elementwise("weight", weight, h, shape, xp)
+    if keep is not None:
+        out = xp.where(keep, out, 0.0)
+    if reduction == "sum":
+        out = xp.sum(out)
+    elif reduction == "mean":
+        n = xp.sum(xp.astype(keep, out.dtype)) if keep is not None else float(_size(out))
+        some = xp.asarray(n > 0) if keep is None else n > 0
+        out = xp.where(some, xp.sum(out) / xp.where(some, n, 1.0), 0.0 * xp.sum(out))
+    if log_base is not None:
+        out = out / log_base
+    if half is not None:
+        out = xp.astype(out, half)
+    return _namespace.numpy_scalar(out, xp)
+
+
+def _elementwise(
+    name: str, value: Any, like: Array, shape: tuple[int, ...], xp: Namespace
+) -> Array:
+    """``weight`` or ``pos_weight`` of binary_cross_entropy: finite, >= 0, broadcasting."""
+    device = _namespace.device_of(like)
+    try:
+        w = value if _namespace.is_array(value) else xp.asarray(value, device=device)
+        w = xp.astype(w, like.dtype)
+    except (TypeError, ValueError):
+        msg = f"`{name}` must be a number or an array of numbers; got {type(value).__name__}."
+        raise ValueError(msg) from None
+    try:
+        full = broadcast_shape([tuple(w.shape), shape], [name, "y"])
+    except DistributionError:
+        full = None
+    if full != shape:
+        msg = (
+            f"`{name}` has shape {tuple(w.shape)}; it must broadcast to the loss's shape "
+            f"{shape} (the broadcast shape of `y` and `y_hat`)."
+        )
+        raise ValueError(msg)
+    if not _namespace.is_traced(w) and not _namespace.can_defer_checks(w):
+        if not bool(xp.all(xp.isfinite(w) & (w >= 0))):
+            msg = f"`{name}` must be finite and >= 0."
+            raise ValueError(msg)
+    return w

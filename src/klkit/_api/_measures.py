@@ -235,7 +235,9 @@ def kl_divergence(
     367.720473264927
     """
     args = {"p": p, "q": q}
-    return _losses.loss(kl_divergence, args, base, axis, keepdims, normalize, validate, reduction, where)
+    return _losses.loss(
+        kl_divergence, args, base, axis, keepdims, normalize, validate, reduction, where
+    )
 
 
 @QUIET
@@ -289,7 +291,9 @@ def js_divergence(
     True
     """
     args = {"p": p, "q": q}
-    return _losses.loss(js_divergence, args, base, axis, keepdims, normalize, validate, reduction, where)
+    return _losses.loss(
+        js_divergence, args, base, axis, keepdims, normalize, validate, reduction, where
+    )
 
 
 @QUIET
@@ -349,7 +353,15 @@ def js_distance(
 
 @QUIET
 def binary_cross_entropy(
-    y: Any, y_hat: Any, *, base: float | None = None, validate: bool = True
+    y: Any,
+    y_hat: Any,
+    *,
+    base: float | None = None,
+    weight: Any = None,
+    pos_weight: Any = None,
+    reduction: str = "none",
+    where: Any = None,
+    validate: bool = True,
 ) -> Any:
     r"""Binary cross-entropy :math:`-y \log \hat y - (1 - y) \log(1 - \hat y)`, elementwise.
 
@@ -403,4 +415,14 @@ def binary_cross_entropy(
     >>> bool(np.isclose(bce, -np.log(0.8)))
     True
     """
-    return _route.binary_cross_entropy(binary_cross_entropy, y, y_hat, base=base, validate=validate)
+    return _losses.binary_loss(
+        binary_cross_entropy,
+        y,
+        y_hat,
+        base=base,
+        weight=weight,
+        pos_weight=pos_weight,
+        reduction=reduction,
+        where=where,
+        validate=validate,
+    )

@@ -25,7 +25,7 @@ from klkit._core._named import align_outcomes, is_named
 from klkit._typing import Array
 from klkit.distributions._measure import family_measure, is_distribution
 
-__all__ = ["QUIET", "binary_cross_entropy", "measure"]
+__all__ = ["QUIET", "binary_cross_entropy", "check_bce_wrappers", "measure"]
 
 QUIET = np.errstate(all="ignore")
 """NumPy's floating-point warnings are off inside klkit's public functions.
@@ -180,7 +180,7 @@ def binary_cross_entropy(
 ) -> Any:
     """Route a binary cross-entropy: Dask blocks, torch's kernels, or the generic path."""
     log_base = check_base(base)
-    _check_bce_wrappers(y, y_hat)
+    check_bce_wrappers(y, y_hat)
     blocks = _blockwise(
         public,
         (y, y_hat),
@@ -204,7 +204,7 @@ def binary_cross_entropy(
     return _namespace.numpy_scalar(checks.attach(out), xp)
 
 
-def _check_bce_wrappers(y: Any, y_hat: Any) -> None:
+def check_bce_wrappers(y: Any, y_hat: Any) -> None:
     if isinstance(y, Labels | Logits | LogProbs):
         msg = (
             f"`y` was given as `klkit.{type(y).__name__}(...)`; binary_cross_entropy "

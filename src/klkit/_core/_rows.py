@@ -223,13 +223,14 @@ def js_rows(prep: Prepared) -> Array:
 
 
 def bce_elements(
-    y: object, y_hat: object, *, logits: bool, validate: bool
+    y: object, y_hat: object, *, logits: bool, validate: bool, pos_weight: object = None
 ) -> tuple[Array, Checks, Namespace]:
     """Binary cross-entropy elementwise, in nats, with the checks to attach.
 
     With ``logits``, ``y softplus(-z) + (1 - y) softplus(z)``, exact for logits of
     +-1e4; otherwise ``-y log y_hat - (1 - y) log(1 - y_hat)`` with 0 log 0 = 0 and
-    +inf where the prediction is certainly wrong.
+    +inf where the prediction is certainly wrong. ``pos_weight`` multiplies the
+    first term (torch's ``pos_weight``).
     """
     xp, _, (t, h), _ = convert([("y", y), ("y_hat", y_hat)])
     broadcast_shape([tuple(t.shape), tuple(h.shape)], ["y", "y_hat"])
@@ -237,11 +238,12 @@ def bce_elements(
     check_unit_interval(
         t, "y", fix="targets must be 0/1 labels or soft targets in [0, 1].", checks=checks
     )
+    tp = t if pos_weight is None else t * pos_weight
     if logits:
         check_finite_logits(h, "y_hat", checks=checks)
         zero = xp.zeros_like(h)
         # y softplus(-z) + (1 - y) softplus(z), softplus(x) = logaddexp(0, x)
-        return t * xp.logaddexp(zero, -h) + (1.0 - t) * xp.logaddexp(zero, h), checks, xp
+        return tp * xp.logaddexp(zero, -h) + (1.0 - t) * xp.logaddexp(zero, h), checks, xp
     check_unit_interval(
         h,
         "y_hat",
@@ -251,7 +253,7 @@ def bce_elements(
     one_minus = 1.0 - h
     log_h = xp.log(xp.where(h > 0, h, 1.0))
     log_1mh = xp.log1p(-xp.where(h < 1, h, 0.0))
-    out = neg_xlogy(t, h, log_h, xp=xp) + neg_xlogy(1.0 - t, one_minus, log_1mh, xp=xp)
+    out = neg_xlogy(tp, h, log_h, xp=xp) + neg_xlogy(1.0 - t, one_minus, log_1mh, xp=xp)
     return out + (t - t) + (h - h), checks, xp
 
 
