@@ -1,0 +1,340 @@
+"""Training-loss options against torch's own losses (values and gradients).
+
+torch's functions are the reference: ``F.cross_entropy`` (weight, ignore_index,
+label_smoothing, reduction), ``F.kl_div``, ``F.binary_cross_entropy(_with_logits)``
+(weight, pos_weight). Hypothesis draws the option combinations and shapes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from backends import Backend, requires
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import klkit as kl
+
+torch = requires(Backend.TORCH, "torch")
+F = torch.nn.functional
+
+REDUCTIONS = ["none", "sum", "mean"]
+
+
+def _t(a):
+    return torch.tensor(a, dtype=torch.float64, requires_grad=True)
+
+
+@st.composite
+def ce_case(draw):
+    n = draw(st.integers(1, 6))
+    k = draw(st.integers(1, 7))
+    seed = draw(st.integers(0, 2**31 - 1))
+    g = np.random.default_rng(seed)
+    z = g.normal(size=(n, k)) * draw(st.sampled_from([0.1, 1.0, 10.0]))
+    y = g.integers(0, k, size=n)
+    ignore = draw(st.sampled_from([None, -100, 0]))
+    if ignore == -100:
+        y = np.where(g.random(n) < 0.3, -100, y)
+    eps = draw(st.sampled_from([0.0, 0.1, 0.5]))
+    weight = g.random(k) + draw(st.sampled_from([0.0, 0.5])) if draw(st.booleans()) else None
+    reduction = draw(st.sampled_from(REDUCTIONS))
+    return z, y, ignore, eps, weight, reduction
+
+
+def _torch_ce(z, y, ignore, eps, weight, reduction):
+    return F.cross_entropy(
+        z,
+        torch.tensor(y),
+        weight=None if weight is None else torch.tensor(weight),
+        ignore_index=-100 if ignore is None else ignore,
+        label_smoothing=eps,
+        reduction=reduction,
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(ce_case())
+def test_cross_entropy_labels_equals_torch_with_every_option(case):
+    z, y, ignore, eps, weight, reduction = case
+    zt, zk = _t(z), _t(z)
+    want = _torch_ce(zt, y, ignore, eps, weight, reduction)
+    got = kl.cross_entropy(
+        kl.Labels(torch.tensor(y), ignore_index=ignore, smoothing=eps),
+        kl.Logits(zk),
+        weight=None if weight is None else torch.tensor(weight),
+        reduction=reduction,
+    )
+    if reduction == "mean" and not torch.isfinite(want):
+        # every row ignored: torch gives NaN; klkit gives 0 with zero gradients
+        assert float(got.detach()) == 0.0
+        got.backward()
+        assert torch.all(zk.grad == 0)
+        return
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-13)
+    want.sum().backward()
+    got.sum().backward()
+    np.testing.assert_allclose(zk.grad.numpy(), zt.grad.numpy(), rtol=1e-10, atol=1e-13)
+
+
+@settings(max_examples=60, deadline=None)
+@given(ce_case())
+def test_cross_entropy_numpy_equals_torch(case):
+    z, y, ignore, eps, weight, reduction = case
+    want = _torch_ce(torch.tensor(z), y, ignore, eps, weight, reduction).numpy()
+    got = kl.cross_entropy(
+        kl.Labels(y, ignore_index=ignore, smoothing=eps),
+        kl.Logits(z),
+        weight=weight,
+        reduction=reduction,
+    )
+    if reduction == "mean" and not np.isfinite(want):
+        assert got == 0.0
+        return
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_probability_targets_with_weight_equal_torch(reduction):
+    g = np.random.default_rng(3)
+    z, t = g.normal(size=(5, 4)), g.dirichlet(np.ones(4), size=5)
+    w = np.array([1.0, 0.0, 2.0, 0.5])
+    want = F.cross_entropy(
+        torch.tensor(z), torch.tensor(t), weight=torch.tensor(w), reduction=reduction
+    )
+    got = kl.cross_entropy(t, kl.Logits(z), weight=w, reduction=reduction)
+    np.testing.assert_allclose(got, want.numpy(), rtol=1e-12)
+
+
+def test_four_dimensional_input_with_axis_1_equals_torch():
+    g = np.random.default_rng(4)
+    z = g.normal(size=(2, 5, 3, 4))
+    y = g.integers(0, 5, size=(2, 3, 4))
+    y[0, 0, :2] = -1
+    w = g.random(5)
+    zt, zk = _t(z), _t(z)
+    want = F.cross_entropy(
+        zt, torch.tensor(y), weight=torch.tensor(w), ignore_index=-1, label_smoothing=0.2
+    )
+    got = kl.cross_entropy(
+        kl.Labels(torch.tensor(y), ignore_index=-1, smoothing=0.2),
+        kl.Logits(zk, temperature=1.0),
+        axis=1,
+        weight=torch.tensor(w),
+        reduction="mean",
+    )
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12)
+    want.backward()
+    got.backward()
+    np.testing.assert_allclose(zk.grad.numpy(), zt.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("target", ["probs", "logits"])
+def test_kl_equals_torch_kl_div(reduction, target):
+    g = np.random.default_rng(5)
+    z, t = g.normal(size=(6, 5)), g.normal(size=(6, 5))
+    p = np.exp(t) / np.exp(t).sum(-1, keepdims=True)
+    zt, zk = _t(z), _t(z)
+    log_q = F.log_softmax(zt, -1)
+    torch_reduction = {"none": "none", "sum": "sum", "mean": "batchmean"}[reduction]
+    if target == "probs":
+        want = F.kl_div(log_q, torch.tensor(p), reduction=torch_reduction)
+        got = kl.kl_divergence(torch.tensor(p), kl.Logits(zk), reduction=reduction)
+    else:
+        log_p = F.log_softmax(torch.tensor(t), -1)
+        want = F.kl_div(log_q, log_p, reduction=torch_reduction, log_target=True)
+        got = kl.kl_divergence(kl.Logits(torch.tensor(t)), kl.Logits(zk), reduction=reduction)
+    if reduction == "none":
+        want = want.sum(-1)
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-15)
+    want.sum().backward()
+    got.sum().backward()
+    np.testing.assert_allclose(zk.grad.numpy(), zt.grad.numpy(), rtol=1e-9, atol=1e-15)
+
+
+def test_kl_mean_is_over_rows_of_the_broadcast_shape():
+    g = np.random.default_rng(6)
+    p = g.dirichlet(np.ones(3), size=(2, 4))
+    q = g.dirichlet(np.ones(3))
+    rows = kl.kl_divergence(p, q)
+    assert rows.shape == (2, 4)
+    assert np.isclose(kl.kl_divergence(p, q, reduction="mean"), rows.sum() / 8)
+    assert np.isclose(kl.kl_divergence(p, q, reduction="sum"), rows.sum())
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_equals_torch_with_weight_and_pos_weight(reduction):
+    g = np.random.default_rng(7)
+    z = g.normal(size=(4, 3)) * 4
+    y = (g.random((4, 3)) > 0.5).astype(float)
+    y[0] = [0.3, 0.7, 1.0]  # soft targets
+    w, pw = g.random((4, 3)), np.array([0.5, 1.0, 3.0])
+    zt, zk = _t(z), _t(z)
+    want = F.binary_cross_entropy_with_logits(
+        zt,
+        torch.tensor(y),
+        weight=torch.tensor(w),
+        pos_weight=torch.tensor(pw),
+        reduction=reduction,
+    )
+    got = kl.binary_cross_entropy(
+        torch.tensor(y),
+        kl.Logits(zk),
+        weight=torch.tensor(w),
+        pos_weight=torch.tensor(pw),
+        reduction=reduction,
+    )
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-15)
+    want.sum().backward()
+    got.sum().backward()
+    np.testing.assert_allclose(zk.grad.numpy(), zt.grad.numpy(), rtol=1e-10, atol=1e-15)
+    s = 1 / (1 + np.exp(-z))
+    want = F.binary_cross_entropy(
+        torch.tensor(s), torch.tensor(y), weight=torch.tensor(w), reduction=reduction
+    )
+    got = kl.binary_cross_entropy(y, s, weight=w, reduction=reduction)
+    np.testing.assert_allclose(got, want.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_bce_pos_weight_on_probabilities_is_the_formula():
+    y, s, pw = np.array([1.0, 0.0, 0.4]), np.array([0.8, 0.3, 0.6]), 2.5
+    want = -(pw * y * np.log(s) + (1 - y) * np.log1p(-s))
+    got = kl.binary_cross_entropy(y, s, pos_weight=pw)
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
+def test_bce_temperature_reads_sigmoid_of_z_over_t():
+    z, y = np.array([3.0, -1.0]), np.array([1.0, 0.0])
+    got = kl.binary_cross_entropy(y, kl.Logits(z, temperature=2.0))
+    want = F.binary_cross_entropy_with_logits(
+        torch.tensor(z / 2), torch.tensor(y), reduction="none"
+    )
+    np.testing.assert_allclose(got, want.numpy(), rtol=1e-14)
+
+
+def test_bce_mean_excludes_masked_elements():
+    y, z = np.array([1.0, 0.0, 1.0]), np.array([2.0, -1.0, -50.0])
+    got = kl.binary_cross_entropy(
+        y, kl.Logits(z), where=np.array([True, True, False]), reduction="mean"
+    )
+    want = F.binary_cross_entropy_with_logits(torch.tensor(z[:2]), torch.tensor(y[:2]))
+    assert np.isclose(got, float(want), rtol=1e-14)
+
+
+def test_where_false_rows_are_zero_with_zero_gradient_even_when_infinite():
+    p = torch.tensor([[0.5, 0.5], [1.0, 0.0]], dtype=torch.float64)
+    q = torch.tensor([[0.5, 0.5], [0.0, 1.0]], dtype=torch.float64, requires_grad=True)
+    mask = torch.tensor([True, False])
+    rows = kl.kl_divergence(p, q, where=mask)
+    assert rows.tolist() == [0.0, 0.0]
+    kl.kl_divergence(p, q, where=mask, reduction="mean").backward()
+    assert torch.all(torch.isfinite(q.grad)) and torch.all(q.grad[1] == 0)
+    # unmasked, the second row is +inf: the mask is what removes it
+    assert math.isinf(float(kl.kl_divergence(p, q.detach())[1]))
+
+
+def test_where_rows_are_not_checked():
+    # padding rows may hold anything; the mask says they do not count
+    p = np.array([[0.2, 0.8], [0.0, 0.0]])
+    q = np.array([[0.5, 0.5], [np.nan, 7.0]])
+    got = kl.cross_entropy(p, q, where=np.array([True, False]), reduction="sum")
+    assert np.isclose(got, math.log(2))
+
+
+def test_all_ignored_mean_is_zero_with_zero_gradient():
+    z = torch.zeros((3, 4), dtype=torch.float64, requires_grad=True)
+    y = torch.full((3,), -100)
+    loss = kl.cross_entropy(kl.Labels(y, ignore_index=-100), kl.Logits(z), reduction="mean")
+    assert float(loss.detach()) == 0.0
+    loss.backward()
+    assert torch.all(z.grad == 0)
+
+
+def test_ignore_index_still_needs_integer_labels_and_no_default():
+    z = np.zeros((2, 3))
+    with pytest.raises(kl.DistributionError, match="-100"):
+        kl.cross_entropy(kl.Labels(np.array([0, -100])), kl.Logits(z))
+    with pytest.raises(kl.DistributionError, match="integer"):
+        kl.cross_entropy(kl.Labels(np.array([0.0, -100.0]), ignore_index=-100), kl.Logits(z))
+
+
+def test_smoothing_gives_the_smoothed_target_in_every_measure():
+    g = np.random.default_rng(8)
+    q = g.dirichlet(np.ones(4), size=3)
+    y = np.array([0, 3, 1])
+    target = 0.7 * np.eye(4)[y] + 0.3 / 4
+    for f in (kl.cross_entropy, kl.kl_divergence, kl.js_divergence):
+        np.testing.assert_allclose(f(kl.Labels(y, smoothing=0.3), q), f(target, q), rtol=1e-13)
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: kl.Labels([0], smoothing=1.0), "smoothing"),
+        (lambda: kl.Labels([0], smoothing=-0.1), "smoothing"),
+        (lambda: kl.Labels([0], smoothing="0.1"), "smoothing"),
+        (lambda: kl.Labels([0], ignore_index=1.5), "ignore_index"),
+        (lambda: kl.Logits([0.0], temperature=0.0), "temperature"),
+        (lambda: kl.Logits([0.0], temperature=math.inf), "temperature"),
+        (lambda: kl.Logits([0.0], temperature=-1), "temperature"),
+    ],
+)
+def test_bad_options_name_themselves(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: kl.entropy([0.5, 0.5], reduction="mean_elements"), "reduction"),
+        (lambda: kl.cross_entropy([0.5, 0.5], [0.5, 0.5], weight=[1.0]), "weight"),
+        (lambda: kl.cross_entropy([0.5, 0.5], [0.5, 0.5], weight=[1.0, -1.0]), "weight"),
+        (lambda: kl.kl_divergence([0.5, 0.5], [0.5, 0.5], weight=[1.0, 1.0]), "weight"),
+        (lambda: kl.kl_divergence([[0.5, 0.5]], [0.5, 0.5], where=[1, 0]), "where"),
+        (lambda: kl.kl_divergence([[0.5, 0.5]], [0.5, 0.5], where=[True, False]), "where"),
+        (lambda: kl.binary_cross_entropy([1.0], [0.5], pos_weight=[1.0, 2.0]), "pos_weight"),
+    ],
+)
+def test_bad_loss_options_name_themselves(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()
+
+
+def test_torch_argument_order_is_refused_with_the_klkit_spelling():
+    z, y = np.zeros((2, 3)), np.array([0, 1])
+    for wrap in (kl.Logits, kl.LogProbs):
+        for f in (kl.cross_entropy, kl.kl_divergence, kl.js_divergence, kl.js_distance):
+            with pytest.raises(kl.DistributionError, match=r"cross_entropy\(Labels\(y\)"):
+                f(wrap(z), kl.Labels(y))
+
+
+def test_temperature_divides_logits_in_every_measure():
+    g = np.random.default_rng(9)
+    t, z = g.normal(size=(3, 5)), g.normal(size=(3, 5))
+    for f in (kl.cross_entropy, kl.kl_divergence, kl.js_divergence):
+        got = f(kl.Logits(t, temperature=4.0), kl.Logits(z, temperature=4.0))
+        np.testing.assert_allclose(got, f(kl.Logits(t / 4), kl.Logits(z / 4)), rtol=1e-14)
+    np.testing.assert_allclose(
+        kl.entropy(kl.Logits(t, temperature=0.5)), kl.entropy(kl.Logits(t * 2)), rtol=1e-14
+    )
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_half_precision_is_computed_in_float32_and_returned_in_its_dtype(dtype):
+    g = torch.Generator().manual_seed(0)
+    v = 32768
+    z = (torch.randn(4, v, generator=g) * 3).to(getattr(torch, dtype)).requires_grad_()
+    y = torch.randint(0, v, (4,), generator=g)
+    loss = kl.cross_entropy(kl.Labels(y), kl.Logits(z), reduction="mean")
+    assert loss.dtype == z.dtype
+    loss.backward()
+    z64 = z.detach().double().requires_grad_()
+    ref = F.cross_entropy(z64, y)
+    ref.backward()
+    assert abs(float(loss.detach()) - float(ref.detach())) <= 0.002 * abs(float(ref.detach()))
+    grad_err = (z.grad.double() - z64.grad).norm() / z64.grad.norm()
+    assert float(grad_err) <= 0.002
