@@ -338,3 +338,101 @@ def test_half_precision_is_computed_in_float32_and_returned_in_its_dtype(dtype):
     assert abs(float(loss.detach()) - float(ref.detach())) <= 0.002 * abs(float(ref.detach()))
     grad_err = (z.grad.double() - z64.grad).norm() / z64.grad.norm()
     assert float(grad_err) <= 0.002
+
+
+def _loss_cases(lib, y, w, p, mask):
+    """Loss calls with every option, for one array library (validate=False)."""
+    return {
+        "ce_labels": lambda z: kl.cross_entropy(
+            kl.Labels(lib.where(y < 0, 0, y)), kl.Logits(z), validate=False
+        ),
+        "ce_options": lambda z: kl.cross_entropy(
+            kl.Labels(y, ignore_index=-100, smoothing=0.1),
+            kl.Logits(z, temperature=2.0),
+            weight=w,
+            reduction="mean",
+            validate=False,
+        ),
+        "ce_probs_weight": lambda z: kl.cross_entropy(
+            p, kl.Logits(z), weight=w, reduction="sum", validate=False
+        ),
+        "kl_probs": lambda z: kl.kl_divergence(p, kl.Logits(z), reduction="mean", validate=False),
+        "kl_logits": lambda z: kl.kl_divergence(
+            kl.Logits(z * 0.5, temperature=2.0), kl.Logits(z), reduction="sum", validate=False
+        ),
+        "kl_where": lambda z: kl.kl_divergence(
+            p, kl.Logits(z), where=mask, reduction="mean", validate=False
+        ),
+        "js": lambda z: kl.js_divergence(p, kl.Logits(z), where=mask, validate=False),
+        "entropy": lambda z: kl.entropy(kl.Logits(z), reduction="mean", validate=False),
+        "bce": lambda z: kl.binary_cross_entropy(
+            p,
+            kl.Logits(z),
+            pos_weight=w,
+            weight=p,
+            reduction="mean",
+            where=mask[:, None],
+            validate=False,
+        ),
+    }
+
+
+def _inputs(g):
+    z = g.normal(size=(6, 5))
+    y = np.array([0, 4, -100, 1, 2, -100])
+    return z, y, g.random(5), g.dirichlet(np.ones(5), size=6), y >= 0
+
+
+# Dynamo warns once that it traces through array_api_compat's lru_cache'd helpers
+@pytest.mark.filterwarnings("ignore:Dynamo detected a call to a `functools.lru_cache`")
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated")  # inductor's own
+@pytest.mark.parametrize("case", sorted(_loss_cases(np, *_inputs(np.random.default_rng(0))[1:])))
+def test_losses_compile_under_torch_compile_fullgraph(case):
+    z, y, w, p, mask = _inputs(np.random.default_rng(10))
+    f = _loss_cases(torch, torch.tensor(y), torch.tensor(w), torch.tensor(p), torch.tensor(mask))[
+        case
+    ]
+    torch._dynamo.reset()
+    compiled = torch.compile(f, fullgraph=True)
+    zt, zc = _t(z), _t(z)
+    want, got = f(zt), compiled(zc)
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-15)
+    want.sum().backward()
+    got.sum().backward()
+    np.testing.assert_allclose(zc.grad.numpy(), zt.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.parametrize("case", sorted(_loss_cases(np, *_inputs(np.random.default_rng(0))[1:])))
+def test_losses_under_jax_jit_and_grad_match_torch_eager(case):
+    jax = requires(Backend.JAX, "jax")
+    jnp = jax.numpy
+    z, y, w, p, mask = _inputs(np.random.default_rng(11))
+    jax.config.update("jax_enable_x64", True)  # as the other gradient tests
+    f = _loss_cases(jnp, jnp.asarray(y), jnp.asarray(w), jnp.asarray(p), jnp.asarray(mask))[case]
+    got = jax.jit(f)(jnp.asarray(z))
+    grad = jax.grad(lambda x: jnp.sum(f(x)))(jnp.asarray(z))
+    ft = _loss_cases(torch, torch.tensor(y), torch.tensor(w), torch.tensor(p), torch.tensor(mask))[
+        case
+    ]
+    zt = _t(z)
+    want = ft(zt)
+    want.sum().backward()
+    np.testing.assert_allclose(np.asarray(got), want.detach().numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(np.asarray(grad), zt.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+def test_losses_on_dask_equal_numpy_for_any_chunking():
+    da = requires(Backend.DASK, "dask.array")
+    z, y, w, p, mask = _inputs(np.random.default_rng(12))
+    ref = _loss_cases(np, y, w, p, mask)
+    lazy = _loss_cases(
+        da,
+        da.from_array(y, chunks=4),
+        w,
+        da.from_array(p, chunks=(2, 5)),
+        da.from_array(mask, chunks=3),
+    )
+    for name, f in lazy.items():
+        got = f(da.from_array(z, chunks=(5, 5)))
+        got = got.compute() if hasattr(got, "compute") else got
+        np.testing.assert_allclose(got, ref[name](z), rtol=1e-12, atol=1e-15, err_msg=name)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from klkit._api._measures import cross_entropy, entropy, kl_divergence
-from klkit._api._route import QUIET
+from klkit._api._route import quiet
 from klkit._backends import _namespace
 from klkit._core._errors import DistributionError
 from klkit._core._inputs import dense, prepare
@@ -250,7 +250,7 @@ def _outcome_names(outcomes: Any, index: Any, k: int) -> tuple[str, ...]:
     return names
 
 
-@QUIET
+@quiet
 def explain(
     p: Any,
     q: Any,

@@ -268,7 +268,7 @@ def _weights(weight: Any, prep: Any) -> Array:
     xp, k = prep.xp, int(prep.n_outcomes or 0)
     device = _namespace.device_of(prep.dists[-1].array)
     try:
-        w = weight if _namespace.is_array(weight) else xp.asarray(weight, device=device)
+        w = _as_xp(weight, xp, device, prep.dists[-1].array)
     except (TypeError, ValueError):
         msg = f"`weight` must be an array of {k} per-class weights; got {type(weight).__name__}."
         raise ValueError(msg) from None
@@ -276,7 +276,8 @@ def _weights(weight: Any, prep: Any) -> Array:
         msg = f"`weight` has shape {tuple(w.shape)}; it must be ({k},), one weight per class."
         raise ValueError(msg)
     w = xp.astype(w, prep.dtype)
-    if prep.checks.active and not _namespace.is_traced(w) and not _namespace.can_defer_checks(w):
+    readable = not (_namespace.is_traced(w) or _namespace.is_traced(prep.dists[-1].array))
+    if prep.checks.active and readable and not _namespace.can_defer_checks(w):
         bad = ~(xp.isfinite(w) & (w >= 0))
         if bool(xp.any(bad)):
             idx = int(xp.argmax(xp.astype(bad, xp.int32)))
@@ -413,11 +414,15 @@ def binary_loss(
         device = _namespace.device_of(h)
         t = xp.where(keep, t, xp.zeros((), dtype=t.dtype, device=device))
         h = xp.where(keep, h, xp.asarray(0.0 if logits else 0.5, dtype=h.dtype, device=device))
-    pw = None if pos_weight is None else _elementwise("pos_weight", pos_weight, h, shape, xp)
+    pw = (
+        None
+        if pos_weight is None
+        else _elementwise("pos_weight", pos_weight, h, shape, xp, validate)
+    )
     out, checks, _ = _rows.bce_elements(t, h, logits=logits, validate=validate, pos_weight=pw)
     out = checks.attach(out)
     if weight is not None:
-        out = out * _elementwise("weight", weight, h, shape, xp)
+        out = out * _elementwise("weight", weight, h, shape, xp, validate)
     if keep is not None:
         out = xp.where(keep, out, 0.0)
     if reduction == "sum":
@@ -434,13 +439,12 @@ def binary_loss(
 
 
 def _elementwise(
-    name: str, value: Any, like: Array, shape: tuple[int, ...], xp: Namespace
+    name: str, value: Any, like: Array, shape: tuple[int, ...], xp: Namespace, validate: bool
 ) -> Array:
     """``weight`` or ``pos_weight`` of binary_cross_entropy: finite, >= 0, broadcasting."""
     device = _namespace.device_of(like)
     try:
-        w = value if _namespace.is_array(value) else xp.asarray(value, device=device)
-        w = xp.astype(w, like.dtype)
+        w = xp.astype(_as_xp(value, xp, device, like), like.dtype)
     except (TypeError, ValueError):
         msg = f"`{name}` must be a number or an array of numbers; got {type(value).__name__}."
         raise ValueError(msg) from None
@@ -454,8 +458,18 @@ def _elementwise(
             f"{shape} (the broadcast shape of `y` and `y_hat`)."
         )
         raise ValueError(msg)
-    if not _namespace.is_traced(w) and not _namespace.can_defer_checks(w):
+    readable = not (_namespace.is_traced(w) or _namespace.is_traced(like))
+    if validate and readable and not _namespace.can_defer_checks(w):
         if not bool(xp.all(xp.isfinite(w) & (w >= 0))):
             msg = f"`{name}` must be finite and >= 0."
             raise ValueError(msg)
     return w
+
+
+def _as_xp(value: Any, xp: Namespace, device: Any, like: Array) -> Array:
+    """An option's array in the inputs' library: as given when it is one, else converted."""
+    if _namespace.is_array(value):
+        if _namespace.library_of(value) == _namespace.library_of(like):
+            return value
+        value = _namespace.to_numpy(value)
+    return xp.asarray(value, device=device)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from klkit._api import _losses, _route
-from klkit._api._route import QUIET
+from klkit._api._route import quiet
 
 __all__ = [
     "binary_cross_entropy",
@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 
-@QUIET
+@quiet
 def entropy(
     p: Any,
     *,
@@ -97,7 +97,7 @@ def entropy(
     )
 
 
-@QUIET
+@quiet
 def cross_entropy(
     p: Any,
     q: Any,
@@ -170,7 +170,7 @@ def cross_entropy(
     )
 
 
-@QUIET
+@quiet
 def kl_divergence(
     p: Any,
     q: Any,
@@ -240,7 +240,7 @@ def kl_divergence(
     )
 
 
-@QUIET
+@quiet
 def js_divergence(
     p: Any,
     q: Any,
@@ -296,7 +296,7 @@ def js_divergence(
     )
 
 
-@QUIET
+@quiet
 def js_distance(
     p: Any,
     q: Any,
@@ -351,7 +351,7 @@ def js_distance(
     return _route.measure(js_distance, args, base, axis, keepdims, normalize, validate)
 
 
-@QUIET
+@quiet
 def binary_cross_entropy(
     y: Any,
     y_hat: Any,

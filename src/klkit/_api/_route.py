@@ -11,9 +11,10 @@ precise error, so every engine gives the same answer.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -25,15 +26,31 @@ from klkit._core._named import align_outcomes, is_named
 from klkit._typing import Array
 from klkit.distributions._measure import family_measure, is_distribution
 
-__all__ = ["QUIET", "binary_cross_entropy", "check_bce_wrappers", "measure"]
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
-QUIET = np.errstate(all="ignore")
-"""NumPy's floating-point warnings are off inside klkit's public functions.
+__all__ = ["binary_cross_entropy", "check_bce_wrappers", "measure", "quiet"]
 
-Every overflow, 0/0 or log 0 in an intermediate step is either masked (the result
-says +inf, 0 or NaN by the documented conventions) or turned into a
-DistributionError by the checks, so the warnings would only be noise on the caller's
-stderr."""
+
+def quiet(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``function`` with NumPy's floating-point warnings off.
+
+    Every overflow, 0/0 or log 0 in an intermediate step is either masked (the result
+    says +inf, 0 or NaN by the documented conventions) or turned into a
+    DistributionError by the checks, so the warnings would only be noise on the
+    caller's stderr. Under ``torch.compile`` NumPy's context manager is left out (Dynamo
+    does not trace it, and NumPy computes nothing there).
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if _namespace.is_compiling():
+            return function(*args, **kwargs)
+        with np.errstate(all="ignore"):
+            return function(*args, **kwargs)
+
+    return wrapper
+
 
 _ROWS: dict[str, Callable[[Prepared], Array]] = {
     "entropy": _rows.entropy_rows,
@@ -104,7 +121,9 @@ def _fast_rows(
     if all(type(v) in (list, tuple) for v in values) and axis in (-1, 0):
         small = _numpy.small_lists(kind, values)  # checked as the generic path checks
         return None if small is None else _namespace.numpy_namespace().asarray(small)
-    if "torch" in sys.modules:  # only torch tensors can reach the torch kernels
+    # only torch tensors can reach the torch kernels; their checks read values, which
+    # torch.compile cannot trace (the generic path compiles)
+    if "torch" in sys.modules and not _namespace.is_compiling():
         out = _torch_rows(kind, values, axis=axis, validate=validate)
         if out is not None:
             return out
@@ -194,7 +213,7 @@ def binary_cross_entropy(
         return blocks
     logits = isinstance(y_hat, Logits)
     raw_hat = y_hat.array if logits else y_hat
-    if logits and "torch" in sys.modules:
+    if logits and "torch" in sys.modules and not _namespace.is_compiling():
         fast = _torch.torch_bce_logits(y, raw_hat, validate=validate)
         if fast is not None:
             return fast if log_base is None else fast / log_base

@@ -114,9 +114,29 @@ def default_float(xp: Namespace, device: Device) -> DType:
     return xp.__array_namespace_info__().default_dtypes(device=device)["real floating"]
 
 
+def is_compiling() -> bool:
+    """True while ``torch.compile`` traces the call (Dynamo reads it as a constant).
+
+    Reading a value (a check that needs data) or a NumPy context manager would break
+    the graph, so both are left out while compiling, as under ``jax.jit``.
+    """
+    torch = sys.modules.get("torch")
+    return torch is not None and bool(torch.compiler.is_compiling())
+
+
+def finfo(xp: Namespace, dtype: DType) -> Any:
+    """``xp.finfo(dtype)``; torch's own for torch dtypes (array_api_compat's wrapper
+    calls ``result_type``, which ``torch.compile`` cannot trace)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(dtype, torch.dtype):
+        return torch.finfo(dtype)
+    return xp.finfo(dtype)
+
+
 def is_traced(x: Array) -> bool:
-    """Tell whether ``x``'s values cannot be read now (JAX tracer or Dask array)."""
-    if is_dask_array(x):
+    """Tell whether ``x``'s values cannot be read now (JAX tracer, Dask array, or a
+    tensor inside ``torch.compile``)."""
+    if is_dask_array(x) or is_compiling():
         return True
     # array_api_compat.is_lazy_array calls every JAX array lazy, which would skip
     # validation of ordinary eager JAX arrays; only tracers (inside jit/grad/vmap)

@@ -282,7 +282,7 @@ def check_probabilities(
         )
         return
     n = x.shape[axis]
-    tol = sum_tolerance(xp.finfo(x.dtype).eps, n)
+    tol = sum_tolerance(_namespace.finfo(xp, x.dtype).eps, n)
     checks.fail_where(
         xp.abs(total - 1) > tol,
         total,
@@ -347,7 +347,7 @@ def check_log_probs(
     xp = checks.xp
     _check_log_entries(x, name, "log-probabilities", checks, strip, axis)
     n = x.shape[axis]
-    tol = sum_tolerance(xp.finfo(x.dtype).eps, n)
+    tol = sum_tolerance(_namespace.finfo(xp, x.dtype).eps, n)
     lse = logsumexp(x, axis=axis, keepdims=False, xp=xp)
     checks.fail_where(
         ~(xp.abs(lse) <= tol),

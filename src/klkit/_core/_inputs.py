@@ -321,10 +321,11 @@ def _wide_labels(xp: Namespace, y: Array, device: Any) -> Array:
 
 def broadcast_shape(shapes: Sequence[tuple[int, ...]], names: Sequence[str]) -> tuple[int, ...]:
     """Broadcast ``shapes`` (NumPy rules), or raise a DistributionError naming them."""
-    ndim = max((len(s) for s in shapes), default=0)
+    ndim = max([0, *(len(s) for s in shapes)])  # plain lists: torch.compile traces them
     out: list[int] = []
     for k in range(ndim):
-        sizes = {s[k - ndim + len(s)] for s in shapes if k - ndim + len(s) >= 0} - {1}
+        sizes = {s[k - ndim + len(s)] for s in shapes if k - ndim + len(s) >= 0}
+        sizes.discard(1)
         if len(sizes) > 1:
             parts = " and ".join(
                 f"{{name:{n}}} has shape {s}" for n, s in zip(names, shapes, strict=True)

@@ -7,6 +7,7 @@ sides of the log), so values and gradients stay finite without any eps.
 
 from __future__ import annotations
 
+from klkit._backends import _namespace
 from klkit._numerics import LN2, NEAR, series_in_u
 from klkit._typing import Array, Namespace
 
@@ -156,9 +157,9 @@ def kl_terms(
         # log(q/p) is exact to rounding where q/p is a finite normal number; the
         # difference of two logs near -690 (p ~ 1e-300) would lose 1e-13 there. Only
         # a ratio that under- or overflows takes the difference of logs.
-        info = xp.finfo(ps.dtype)
+        info = _namespace.finfo(xp, ps.dtype)
         # q/p <= q for p >= 1; min(p, 1) keeps the bound itself from overflowing.
-        ok = (qs >= ps * info.smallest_normal) & (qs <= xp.minimum(ps, 1.0) * info.max)
+        ok = (qs >= ps * info.smallest_normal) & (qs <= xp.where(ps < 1.0, ps, 1.0) * info.max)
         ratio = xp.where(ok, qs, 1.0) / xp.where(ok, ps, 1.0)
         if weight_logs is None:
             apart = xp.log(xp.where(ok, 1.0, qs)) - xp.log(xp.where(ok, 1.0, ps))
