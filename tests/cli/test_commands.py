@@ -7,14 +7,7 @@ import math
 import numpy as np
 import pytest
 import scipy.stats as ss
-from cli_support import (
-    FAIR,
-    FAIR_A,
-    LOADED,
-    LOADED_A,
-    as_json,
-    ok,
-)
+from cli_support import FAIR, FAIR_A, LOADED, LOADED_A, as_json, ok
 
 import klkit as kl
 import klkit.cli._read

@@ -7,10 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_support import (
-    LOADED,
-    fails,
-)
+from cli_support import LOADED, fails
 
 import klkit.cli._read
 
@@ -109,3 +106,28 @@ def test_unreadable_file_names_the_file(files, monkeypatch):
 def test_directory_is_not_a_distribution(files):
     Path("data.csv").mkdir()
     assert "P: 'data.csv' is a directory" in fails("entropy", "data.csv")
+
+
+def test_a_distribution_error_is_said_in_command_line_words():
+    # the core's DistributionError renders itself with the CLI Spelling: arguments are
+    # P and Q, fixes are flags; nothing of the Python API's spelling is left
+    message = fails("kl", "0.5,0.6", "0.5,0.5")
+    assert message == (
+        "klkit kl: error: P sums to 1.1, not 1 (tolerance 1.5e-08 for float64 with 2 "
+        "outcomes). Pass --normalize to rescale counts or weights, or --logits if these "
+        "are scores.\n"
+    )
+    negative = fails("kl", "0.5,0.5", "-0.5,1.5")
+    assert "Q has a negative entry -0.5 at index 0" in negative
+    assert "pass --logits; if log-probabilities, --logits too." in negative
+    for python_words in ("`", "normalize=True", "klkit.Logits", "axis="):
+        assert python_words not in message + negative
+
+
+def test_named_batches_that_differ_name_their_distributions(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("a.csv").write_text(",a,b\nx,0.5,0.5\ny,0.5,0.5\n")
+    Path("c.csv").write_text(",a,c\nx,0.5,0.5\ny,0.5,0.5\n")
+    message = fails("kl", "a.csv", "c.csv", "--axis", "0")
+    assert "P and Q name different distributions: 'b' in P but not in Q" in message
+    assert "klkit aligns the distributions of two named batches by name" in message

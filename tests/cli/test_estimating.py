@@ -7,12 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from cli_support import (
-    as_json,
-    fails,
-    ok,
-    run,
-)
+from cli_support import as_json, fails, ok, run
 
 
 def test_a_pair_without_a_closed_form_is_integrated_and_says_so():

@@ -5,12 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from cli_support import (
-    FAIR,
-    LOADED,
-    as_json,
-    ok,
-)
+from cli_support import FAIR, LOADED, as_json, ok
 
 import klkit as kl
 import klkit.cli._read

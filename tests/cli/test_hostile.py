@@ -13,15 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_support import (
-    FAIR,
-    LOADED,
-    as_json,
-    fails,
-    ok,
-    run,
-    shell,
-)
+from cli_support import FAIR, LOADED, as_json, fails, ok, run, shell
 
 import klkit as kl
 import klkit.cli._read

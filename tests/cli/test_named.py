@@ -10,11 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.stats as ss
-from cli_support import (
-    as_json,
-    fails,
-    ok,
-)
+from cli_support import as_json, fails, ok
 
 # --- named outcomes are matched by name (the trust issue, item 1) ----------------------------
 

@@ -5,11 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_support import (
-    FAIR,
-    LOADED,
-    ok,
-)
+from cli_support import FAIR, LOADED, ok
 
 # --- plot and demo ---------------------------------------------------------------------------
 

@@ -7,11 +7,7 @@ import math
 import numpy as np
 import pytest
 import scipy.stats as ss
-from cli_support import (
-    as_json,
-    fails,
-    ok,
-)
+from cli_support import as_json, fails, ok
 
 import klkit as kl
 import klkit.cli._read
