@@ -246,7 +246,7 @@ def _outcome_names(outcomes: Any, index: Any, k: int) -> tuple[str, ...]:
     names = tuple(str(o) for o in outcomes)
     if len(names) != k:
         raise DistributionError(
-            f"has {len(names)} names for {k} outcomes; give one name per outcome.",
+            problem=f"has {len(names)} names for {k} outcomes; give one name per outcome.",
             argument="outcomes",
         )
     return names
