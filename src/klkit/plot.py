@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from klkit._explain import Breakdown, explain
-from klkit._units import resolve_base
-from klkit._validation import DistributionError
+from klkit._api._explain import Breakdown, explain
+from klkit._core._errors import DistributionError
+from klkit._numerics import resolve_base
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -88,3 +88,11 @@ def test_the_checks_raise_errors_in_parts(call, argument, cli):
         call()
     assert e.value.argument == argument
     assert e.value.render(CLI) == cli
+
+
+def test_rows_of_a_batch_are_a_field():
+    # a batch's entries are rows to pandas users and distributions on the command line
+    e = DistributionError("{name:p} and {name:q} name different {rows}.")
+    assert str(e) == "`p` and `q` name different rows."
+    words = Spelling(argument=str.upper, options={"rows": "distributions"})
+    assert e.render(words) == "P and Q name different distributions."

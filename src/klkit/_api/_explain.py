@@ -245,8 +245,10 @@ def _outcome_names(outcomes: Any, index: Any, k: int) -> tuple[str, ...]:
         raise DistributionError(msg)
     names = tuple(str(o) for o in outcomes)
     if len(names) != k:
-        msg = f"`outcomes` has {len(names)} names for {k} outcomes; give one name per outcome."
-        raise DistributionError(msg)
+        raise DistributionError(
+            problem=f"has {len(names)} names for {k} outcomes; give one name per outcome.",
+            argument="outcomes",
+        )
     return names
 
 

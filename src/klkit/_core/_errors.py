@@ -8,9 +8,10 @@ as ``normalize=True`` or ```klkit.Logits(p)```; the command line writes ``P``,
 
 The problem and the fix are templates whose fields name options, never spell them:
 ``{normalize}``, ``{logits}``, ``{logprobs}`` (wrappers of the argument itself),
-``{reindex}`` (how to list a missing outcome), ``{along}`` (which axis holds the
-outcomes), ``{where}`` (the place) and ``{name:q}`` (another argument, by its Python
-name).
+``{reindex}`` (how to list a missing outcome), ``{rows}`` (what the entries of a
+batch are: rows in Python, distributions on the command line), ``{along}`` (which
+axis holds the outcomes), ``{where}`` (the place) and ``{name:q}`` (another argument,
+by its Python name).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class Spelling:
 
     ``argument`` turns an argument's Python name into text (the command line's ``P``
     for ``p``); ``options`` maps each option field (``normalize``, ``logits``,
-    ``logprobs``, ``reindex``) to a format string that may use ``{arg}``, the
+    ``logprobs``, ``reindex``, ``rows``) to a format string that may use ``{arg}``, the
     argument's Python name; ``along`` says whether to mention the outcome axis (the
     command line has no axis once a file is read).
     """
@@ -45,6 +46,7 @@ PYTHON = Spelling(
         "logits": "`klkit.Logits({arg})`",
         "logprobs": "`klkit.LogProbs({arg})`",
         "reindex": " (with pandas: `.reindex(index, fill_value=0)`)",
+        "rows": "rows",
     },
 )
 """The Python API's words: backticked arguments, keyword options, wrapper calls."""

@@ -138,12 +138,20 @@ def _order(
                 parts.append(f"{_shown(only_first)} in {p} but not in {q}")
             if only_here:
                 parts.append(f"{_shown(only_here)} in {q} but not in {p}")
+            if what == "outcome":
+                fix = (
+                    "klkit aligns named outcomes by name, so both sides need the same names; "
+                    "list an outcome that cannot happen on one side with probability 0 "
+                    "there{reindex}."
+                )
+            else:
+                fix = (
+                    "klkit aligns the {rows} of two named batches by name; give both the same "
+                    "names, or one side without names."
+                )
+            plural = "outcomes" if what == "outcome" else "{rows}"
             raise DistributionError(
-                problem=f"{p} and {q} name different {what}s: {'; '.join(parts)}.",
-                fix=f"klkit aligns named {what}s by name, so both sides need the same "
-                f"names; list {'an' if what == 'outcome' else 'a'} {what} that cannot happen "
-                "on one side with probability 0 "
-                "there{reindex}.",
+                problem=f"{p} and {q} name different {plural}: {'; '.join(parts)}.", fix=fix
             )
         position = {x: i for i, x in enumerate(n)}
         orders.append([position[x] for x in first])
