@@ -52,6 +52,12 @@ sum is a ValueError that names the limit; use ``method="mc"`` or raise the limit
 This module needs SciPy (``pip install klkit[estimate]``); ``import klkit`` does not.
 """
 
+# Modules, from the bottom: _scipy (the one SciPy import), _result (Estimate), _inputs
+# (samples and distributions, option checks), _knn, _plugin, _intervals (jackknife,
+# interval options, units), _density (SciPy laws: densities, draws, closed forms),
+# _quad (quadrature and sums over a support), _pairs (two distributions) and _public
+# (the three estimators).
+
 from klkit.estimate._public import entropy, js_divergence, kl_divergence
 from klkit.estimate._result import Estimate
 

@@ -50,6 +50,8 @@ class Dist:
 
 @dataclass(frozen=True)
 class Samples:
+    """Samples, checked: finite floats of shape (n, d), or discrete labels of shape (n,)."""
+
     data: NDArray  # (n, d) floats, or (n,) discrete labels
     discrete: bool
 
