@@ -340,7 +340,7 @@ def _npy_header(shape: Any, descr: str = "<f8", version: int = 1) -> bytes:
 
 
 @st.composite
-def file_specs(draw: Any) -> tuple[str, Any]:  # noqa: C901  (one branch per kind of file)
+def file_specs(draw: Any) -> tuple[str, Any]:
     """(name, content): content is bytes, 'dir', or ('link', target)."""
     kind = draw(
         st.sampled_from(

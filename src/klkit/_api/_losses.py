@@ -21,7 +21,7 @@ plain per-row values, and the options are applied around it:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from klkit._api import _route
@@ -82,7 +82,7 @@ def _has_options(args: dict[str, Any]) -> bool:
 
 
 def _half(args: dict[str, Any]) -> Any | None:
-    """The half-precision dtype of the arguments, if any is half precision."""
+    """Return the half-precision dtype of the arguments, or None if none is half."""
     for v in args.values():
         raw = v.array if isinstance(v, Logits | LogProbs | Labels) else v
         dtype = getattr(raw, "dtype", None)
@@ -116,7 +116,10 @@ def loss(
             raise ValueError(msg)
         return _route.measure(public, args, base, axis, keepdims, normalize, validate)
     if keepdims and reduction != "none":
-        msg = f'`keepdims=True` keeps the outcome axis of each row; with reduction="{reduction}" there are no rows left. Use reduction="none".'
+        msg = (
+            f'`keepdims=True` keeps the outcome axis of each row; with reduction="{reduction}" '
+            'there are no rows left. Use reduction="none".'
+        )
         raise ValueError(msg)
     half = _half(args)
     if plain and half is None:
@@ -159,7 +162,7 @@ def _keepdims(rows: Array, args: dict[str, Any], axis: object, xp: Namespace) ->
     ax = as_axis(axis)
     if ax is None:
         return xp.reshape(rows, (1,) * max(getattr(_raw(v), "ndim", 1) for v in args.values()))
-    return xp.expand_dims(rows, axis=ax if ax < 0 else ax)
+    return xp.expand_dims(rows, axis=ax)
 
 
 def _raw(v: Any) -> Any:
@@ -299,7 +302,7 @@ class _Frame:
     def of(
         cls,
         xp: Namespace,
-        kinds: list[str],
+        kinds: Sequence[str],
         arrays: list[Array],
         names: list[str],
         axis: int | None,
@@ -322,7 +325,7 @@ class _Frame:
         return cls(xp, broadcast_shape(shapes, names), ax, ndim)
 
     def keep(self, where: Any, originals: list[Any], arrays: list[Array]) -> Array | None:
-        """The rows that count, shaped like the rows, or None when all do."""
+        """Return the rows that count, shaped like the rows, or None when all do."""
         xp = self.xp
         keep = None
         for v, a in zip(originals, arrays, strict=True):
@@ -337,7 +340,7 @@ class _Frame:
         return xp.broadcast_to(keep, self.rows)
 
     def stand_in(self, a: Array, kind: str, keep: Array, dtype: Any, normalize: bool) -> Array:
-        """``a`` with safe values in the rows left out (see the module docstring)."""
+        """Return ``a`` with safe values in the rows left out (see the module docstring)."""
         xp = self.xp
         device = _namespace.device_of(a)
         if kind == "labels":
@@ -366,18 +369,14 @@ def _mask(where: Any, xp: Namespace, arrays: list[Array], rows: tuple[int, ...])
             f"`where` must be a boolean array (True for the rows that count); got dtype {m.dtype}."
         )
         raise ValueError(msg)
-    try:
-        broadcast_shape([tuple(m.shape), rows], ["where", "rows"])
-        if len(m.shape) > len(rows) or any(
-            s not in (1, r) for s, r in zip(reversed(m.shape), reversed(rows))
-        ):
-            raise DistributionError("")
-    except DistributionError:
+    shape = tuple(m.shape)
+    pairs = zip(reversed(shape), reversed(rows), strict=False)
+    if len(shape) > len(rows) or any(s not in (1, r) for s, r in pairs):
         msg = (
             f"`where` has shape {tuple(m.shape)}; it must broadcast to the shape of the "
             f"rows, {rows} (the inputs' broadcast shape without the outcome axis)."
         )
-        raise ValueError(msg) from None
+        raise ValueError(msg)
     return m
 
 
@@ -459,15 +458,15 @@ def _elementwise(
         )
         raise ValueError(msg)
     readable = not (_namespace.is_traced(w) or _namespace.is_traced(like))
-    if validate and readable and not _namespace.can_defer_checks(w):
-        if not bool(xp.all(xp.isfinite(w) & (w >= 0))):
-            msg = f"`{name}` must be finite and >= 0."
-            raise ValueError(msg)
+    checkable = validate and readable and not _namespace.can_defer_checks(w)
+    if checkable and not bool(xp.all(xp.isfinite(w) & (w >= 0))):
+        msg = f"`{name}` must be finite and >= 0."
+        raise ValueError(msg)
     return w
 
 
 def _as_xp(value: Any, xp: Namespace, device: Any, like: Array) -> Array:
-    """An option's array in the inputs' library: as given when it is one, else converted."""
+    """Return an option's array in the inputs' library (as given when it is one)."""
     if _namespace.is_array(value):
         if _namespace.library_of(value) == _namespace.library_of(like):
             return value

@@ -115,7 +115,7 @@ def default_float(xp: Namespace, device: Device) -> DType:
 
 
 def is_compiling() -> bool:
-    """True while ``torch.compile`` traces the call (Dynamo reads it as a constant).
+    """Tell whether ``torch.compile`` is tracing the call (Dynamo reads it as a constant).
 
     Reading a value (a check that needs data) or a NumPy context manager would break
     the graph, so both are left out while compiling, as under ``jax.jit``.
@@ -125,8 +125,11 @@ def is_compiling() -> bool:
 
 
 def finfo(xp: Namespace, dtype: DType) -> Any:
-    """``xp.finfo(dtype)``; torch's own for torch dtypes (array_api_compat's wrapper
-    calls ``result_type``, which ``torch.compile`` cannot trace)."""
+    """Return ``xp.finfo(dtype)``, torch's own for torch dtypes.
+
+    array_api_compat's wrapper calls ``result_type``, which ``torch.compile`` cannot
+    trace.
+    """
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(dtype, torch.dtype):
         return torch.finfo(dtype)
@@ -134,8 +137,10 @@ def finfo(xp: Namespace, dtype: DType) -> Any:
 
 
 def is_traced(x: Array) -> bool:
-    """Tell whether ``x``'s values cannot be read now (JAX tracer, Dask array, or a
-    tensor inside ``torch.compile``)."""
+    """Tell whether ``x``'s values cannot be read now.
+
+    True for a JAX tracer, a Dask array, or any tensor inside ``torch.compile``.
+    """
     if is_dask_array(x) or is_compiling():
         return True
     # array_api_compat.is_lazy_array calls every JAX array lazy, which would skip
