@@ -1,35 +1,24 @@
-"""Training-loss options: reduction, row masks, class weights, ignored and smoothed labels.
+"""Training-loss options around the router: reduction, and torch's BCE options.
 
-The public measures hand every call to :func:`loss`. Without options it goes straight
-to the router; with them, the arguments are rewritten so that the router computes
-plain per-row values, and the options are applied around it:
-
-* ``Logits(z, temperature=T)`` becomes ``Logits(z / T)``.
-* Rows to leave out (``where=False`` or a label equal to ``ignore_index``) get safe
-  stand-in inputs (label 0, uniform probabilities, zero logits) before anything is
-  computed, and a zero afterwards. Their gradient is therefore exactly 0, never NaN,
-  even where the real inputs would give an infinite value; their values are not
-  checked (padding may hold anything).
-* ``Labels(y, smoothing=eps)`` is checked as labels, then read as the probabilities
-  ``(1 - eps) onehot(y) + eps / K``.
-* ``weight`` (cross-entropy) multiplies each class's term, as torch's ``weight``.
-* ``reduction`` sums or averages the rows that count.
-* Half-precision inputs (float16, bfloat16) are computed in float32 and the result is
-  returned in their dtype.
+The public measures hand every call to :func:`loss` (binary cross-entropy to
+:func:`binary_loss`). Without options it goes straight to the router; with them,
+:mod:`klkit._api._options` computes the per-row values (masks, weights, ignored and
+smoothed labels, temperature), ``LinearLogits`` are computed chunk by chunk
+(:mod:`klkit._api._linear`), and the reduction sums or averages the rows that count.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from klkit._api import _route
+from klkit._api._options import HALF, as_xp, mask, rows_with_options, size
 from klkit._backends import _namespace
 from klkit._core import _rows
-from klkit._core._checks import as_axis, check_axis, check_base
+from klkit._core._checks import as_axis, check_base
 from klkit._core._errors import DistributionError
-from klkit._core._inputs import Labels, Logits, LogProbs, broadcast_shape, convert, prepare
+from klkit._core._inputs import Labels, Logits, LogProbs, broadcast_shape, convert
 from klkit._core._named import align_outcomes, is_named
 from klkit._typing import Array, Namespace
 from klkit.distributions._measure import is_distribution
@@ -37,7 +26,6 @@ from klkit.distributions._measure import is_distribution
 __all__ = ["REDUCTIONS", "binary_loss", "check_order", "check_reduction", "loss"]
 
 REDUCTIONS = ("none", "sum", "mean")
-_HALF = ("float16", "bfloat16")
 
 
 def check_reduction(reduction: object) -> str:
@@ -86,7 +74,7 @@ def _half(args: dict[str, Any]) -> Any | None:
     for v in args.values():
         raw = v.array if isinstance(v, Logits | LogProbs | Labels) else v
         dtype = getattr(raw, "dtype", None)
-        if dtype is not None and any(h in str(dtype) for h in _HALF):
+        if dtype is not None and any(h in str(dtype) for h in HALF):
             return dtype
     return None
 
@@ -128,13 +116,13 @@ def loss(
     if any(is_named(v) for v in args.values()):
         aligned, _ = _route_align(args, axis)
         args = aligned
-    rows, counts = _rows_with_options(public, args, axis, normalize, validate, where, weight)
+    rows, counts = rows_with_options(public, args, axis, normalize, validate, where, weight)
     xp = _namespace.namespace(rows, names=["result"])
     if reduction == "sum":
         rows = xp.sum(rows)
     elif reduction == "mean":
         total = xp.sum(rows)
-        n = xp.sum(counts) if counts is not None else xp.asarray(float(_size(rows)))
+        n = xp.sum(counts) if counts is not None else xp.asarray(float(size(rows)))
         some = n > 0  # nothing left to average: 0, with zero gradients (torch gives NaN)
         rows = xp.where(some, total / xp.where(some, n, 1.0), 0.0 * total)
     if log_base is not None:
@@ -151,13 +139,6 @@ def _route_align(args: dict[str, Any], axis: object) -> tuple[dict[str, Any], An
     return dict(aligned), names
 
 
-def _size(a: Array) -> int:
-    n = 1
-    for s in a.shape:
-        n *= int(s)
-    return n
-
-
 def _keepdims(rows: Array, args: dict[str, Any], axis: object, xp: Namespace) -> Array:
     ax = as_axis(axis)
     if ax is None:
@@ -167,217 +148,6 @@ def _keepdims(rows: Array, args: dict[str, Any], axis: object, xp: Namespace) ->
 
 def _raw(v: Any) -> Any:
     return v.array if isinstance(v, Logits | LogProbs | Labels) else v
-
-
-def _rows_with_options(
-    public: Callable[..., Any],
-    args: dict[str, Any],
-    axis: object,
-    normalize: bool,
-    validate: bool,
-    where: Any,
-    weight: Any,
-) -> tuple[Array, Array | None]:
-    """Per-row nats with every option but the reduction, and what "mean" divides by."""
-    name = public.__name__
-    if weight is not None and name != "cross_entropy":
-        msg = f"`weight` (per-class weights) applies to cross_entropy, not to {name}."
-        raise ValueError(msg)
-    items = list(args.items())
-    xp, kinds, arrays, dtype = convert(items)
-    half = any(h in str(dtype) for h in _HALF)
-    if half:  # half precision: computed in float32, returned in the input's dtype
-        dtype = xp.float32
-        arrays = [
-            a if k == "labels" else xp.astype(a, dtype) for a, k in zip(arrays, kinds, strict=True)
-        ]
-    originals = [v for _, v in items]
-    for i, v in enumerate(originals):
-        if isinstance(v, Logits) and v.temperature != 1.0:
-            arrays[i] = arrays[i] / v.temperature
-    ax_given = as_axis(axis)
-    frame = _Frame.of(xp, kinds, arrays, [n for n, _ in items], ax_given)
-    keep = frame.keep(where, originals, arrays)
-    if keep is not None:
-        arrays = [
-            frame.stand_in(a, k, keep, dtype, normalize) for a, k in zip(arrays, kinds, strict=True)
-        ]
-    plain_args = {n: _rewrap(v, a) for (n, v), a in zip(items, arrays, strict=True)}
-    smoothed = [i for i, v in enumerate(originals) if isinstance(v, Labels) and v.smoothing]
-    counts: Array | None = keep
-    if weight is not None or smoothed:
-        prep = prepare(
-            list(plain_args.items()), axis=ax_given, normalize=normalize, validate=validate
-        )
-        eps = {i: originals[i].smoothing for i in smoothed}
-        if weight is not None:
-            w = _weights(weight, prep)
-            rows, label_weight = _rows.weighted_cross_entropy_rows(
-                prep, w, smoothing=eps.get(0, 0.0)
-            )
-            if label_weight is not None:  # torch: "mean" divides by the labels' weights
-                counts = label_weight if keep is None else xp.where(keep, label_weight, 0.0)
-        else:
-            rows = _smoothed(public, prep, smoothed, eps, normalize)
-        rows = prep.checks.attach(rows)
-    else:
-        rows = _route.measure(public, plain_args, None, axis, False, normalize, validate)
-        rows = xp.asarray(rows) if not hasattr(rows, "shape") else rows
-    if keep is not None:
-        rows = xp.where(keep, rows, 0.0)
-        counts = counts if counts is not keep else xp.astype(keep, rows.dtype)
-    return rows, counts
-
-
-def _rewrap(original: Any, array: Array) -> Any:
-    if isinstance(original, Logits):
-        return Logits(array)
-    if isinstance(original, LogProbs):
-        return LogProbs(array)
-    if isinstance(original, Labels):
-        return Labels(array)
-    return array
-
-
-def _smoothed(
-    public: Callable[..., Any],
-    prep: Any,
-    smoothed: list[int],
-    eps: dict[int, float],
-    normalize: bool,
-) -> Array:
-    """Rows of ``public`` with the smoothed labels read as probabilities."""
-    xp = prep.xp
-    k = int(prep.n_outcomes)
-    new: dict[str, Any] = {}
-    for i, d in enumerate(prep.dists):
-        if i in smoothed:
-            onehot = _rows.one_hot(d, prep)
-            new[d.name] = (1.0 - eps[i]) * onehot + eps[i] / k
-        elif d.kind == "labels":
-            new[d.name] = Labels(xp.squeeze(d.array, axis=prep.axis))
-        elif d.kind == "logits":
-            new[d.name] = Logits(d.array)
-        elif d.kind == "logprobs":
-            new[d.name] = LogProbs(d.array)
-        else:
-            new[d.name] = d.array
-    out = _route.measure(public, new, None, prep.axis, False, normalize, False)
-    return out if hasattr(out, "shape") else xp.asarray(out)
-
-
-def _weights(weight: Any, prep: Any) -> Array:
-    """``weight`` as a (K,) array of the inputs' library and dtype, checked."""
-    xp, k = prep.xp, int(prep.n_outcomes or 0)
-    device = _namespace.device_of(prep.dists[-1].array)
-    try:
-        w = _as_xp(weight, xp, device, prep.dists[-1].array)
-    except (TypeError, ValueError):
-        msg = f"`weight` must be an array of {k} per-class weights; got {type(weight).__name__}."
-        raise ValueError(msg) from None
-    if tuple(w.shape) != (k,):
-        msg = f"`weight` has shape {tuple(w.shape)}; it must be ({k},), one weight per class."
-        raise ValueError(msg)
-    w = xp.astype(w, prep.dtype)
-    readable = not (_namespace.is_traced(w) or _namespace.is_traced(prep.dists[-1].array))
-    if prep.checks.active and readable and not _namespace.can_defer_checks(w):
-        bad = ~(xp.isfinite(w) & (w >= 0))
-        if bool(xp.any(bad)):
-            idx = int(xp.argmax(xp.astype(bad, xp.int32)))
-            msg = (
-                f"`weight` has {float(w[idx])!r} at index {idx}; class weights must be "
-                "finite and >= 0."
-            )
-            raise ValueError(msg)
-    return w
-
-
-class _Frame:
-    """Where the rows are: the row shape and the outcome axis of the padded arrays."""
-
-    def __init__(self, xp: Namespace, rows: tuple[int, ...], ax: int | None, ndim: int) -> None:
-        self.xp, self.rows, self.ax, self.ndim = xp, rows, ax, ndim
-
-    @classmethod
-    def of(
-        cls,
-        xp: Namespace,
-        kinds: Sequence[str],
-        arrays: list[Array],
-        names: list[str],
-        axis: int | None,
-    ) -> _Frame:
-        if axis is None or all(k == "labels" for k in kinds):
-            shapes = [tuple(a.shape) for a, k in zip(arrays, kinds, strict=True) if k == "labels"]
-            rows = () if axis is None else broadcast_shape(shapes, names)
-            return cls(xp, rows, None, 0)
-        ndim = max(
-            a.ndim if k != "labels" else a.ndim + 1 for a, k in zip(arrays, kinds, strict=True)
-        )
-        ax = check_axis(axis, ndim)
-        shapes = []
-        for a, k in zip(arrays, kinds, strict=True):
-            if k == "labels":
-                shapes.append(tuple(a.shape))
-            else:
-                padded = (1,) * (ndim - a.ndim) + tuple(a.shape)
-                shapes.append(padded[:ax] + padded[ax + 1 :])
-        return cls(xp, broadcast_shape(shapes, names), ax, ndim)
-
-    def keep(self, where: Any, originals: list[Any], arrays: list[Array]) -> Array | None:
-        """Return the rows that count, shaped like the rows, or None when all do."""
-        xp = self.xp
-        keep = None
-        for v, a in zip(originals, arrays, strict=True):
-            if isinstance(v, Labels) and v.ignore_index is not None:
-                k = a != v.ignore_index
-                keep = k if keep is None else keep & k
-        if where is not None:
-            m = _mask(where, xp, arrays, self.rows)
-            keep = m if keep is None else keep & m
-        if keep is None:
-            return None
-        return xp.broadcast_to(keep, self.rows)
-
-    def stand_in(self, a: Array, kind: str, keep: Array, dtype: Any, normalize: bool) -> Array:
-        """Return ``a`` with safe values in the rows left out (see the module docstring)."""
-        xp = self.xp
-        device = _namespace.device_of(a)
-        if kind == "labels":
-            return xp.where(keep, a, xp.zeros((), dtype=a.dtype, device=device))
-        if self.ax is None:
-            k, mask = _size(a), keep
-        else:
-            k = a.shape[self.ax - (self.ndim - a.ndim)] if a.ndim else 1
-            mask = xp.expand_dims(keep, axis=self.ax)
-        safe = {"probs": 1.0 if normalize else 1.0 / k, "logits": 0.0}.get(kind)
-        if safe is None:  # log-probabilities: log(1/K)
-            safe = -math.log(k)
-        return xp.where(mask, a, xp.asarray(safe, dtype=a.dtype, device=device))
-
-
-def _mask(where: Any, xp: Namespace, arrays: list[Array], rows: tuple[int, ...]) -> Array:
-    """``where`` as a boolean array of ``xp`` that broadcasts to the row shape."""
-    device = _namespace.device_of(arrays[0])
-    m = where if _namespace.is_array(where) else xp.asarray(where, device=device)
-    if _namespace.is_array(where) and _namespace.library_of(where) != _namespace.library_of(
-        arrays[0]
-    ):
-        m = xp.asarray(_namespace.to_numpy(where), device=device)
-    if m.dtype != xp.bool:
-        msg = (
-            f"`where` must be a boolean array (True for the rows that count); got dtype {m.dtype}."
-        )
-        raise ValueError(msg)
-    shape = tuple(m.shape)
-    pairs = zip(reversed(shape), reversed(rows), strict=False)
-    if len(shape) > len(rows) or any(s not in (1, r) for s, r in pairs):
-        msg = (
-            f"`where` has shape {tuple(m.shape)}; it must broadcast to the shape of the "
-            f"rows, {rows} (the inputs' broadcast shape without the outcome axis)."
-        )
-        raise ValueError(msg)
-    return m
 
 
 def binary_loss(
@@ -402,14 +172,14 @@ def binary_loss(
     log_base = check_base(base)
     _route.check_bce_wrappers(y, y_hat)
     xp, _, (t, h), dtype = convert([("y", y), ("y_hat", _raw(y_hat))])
-    if any(x in str(dtype) for x in _HALF):
+    if any(x in str(dtype) for x in HALF):
         t, h = xp.astype(t, xp.float32), xp.astype(h, xp.float32)
     if logits and y_hat.temperature != 1.0:
         h = h / y_hat.temperature
     shape = broadcast_shape([tuple(t.shape), tuple(h.shape)], ["y", "y_hat"])
     keep = None
     if where is not None:
-        keep = xp.broadcast_to(_mask(where, xp, [t, h], shape), shape)
+        keep = xp.broadcast_to(mask(where, xp, [t, h], shape), shape)
         device = _namespace.device_of(h)
         t = xp.where(keep, t, xp.zeros((), dtype=t.dtype, device=device))
         h = xp.where(keep, h, xp.asarray(0.0 if logits else 0.5, dtype=h.dtype, device=device))
@@ -427,7 +197,7 @@ def binary_loss(
     if reduction == "sum":
         out = xp.sum(out)
     elif reduction == "mean":
-        n = xp.sum(xp.astype(keep, out.dtype)) if keep is not None else float(_size(out))
+        n = xp.sum(xp.astype(keep, out.dtype)) if keep is not None else float(size(out))
         some = xp.asarray(n > 0) if keep is None else n > 0
         out = xp.where(some, xp.sum(out) / xp.where(some, n, 1.0), 0.0 * xp.sum(out))
     if log_base is not None:
@@ -443,7 +213,7 @@ def _elementwise(
     """``weight`` or ``pos_weight`` of binary_cross_entropy: finite, >= 0, broadcasting."""
     device = _namespace.device_of(like)
     try:
-        w = xp.astype(_as_xp(value, xp, device, like), like.dtype)
+        w = xp.astype(as_xp(value, xp, device, like), like.dtype)
     except (TypeError, ValueError):
         msg = f"`{name}` must be a number or an array of numbers; got {type(value).__name__}."
         raise ValueError(msg) from None
@@ -463,12 +233,3 @@ def _elementwise(
         msg = f"`{name}` must be finite and >= 0."
         raise ValueError(msg)
     return w
-
-
-def _as_xp(value: Any, xp: Namespace, device: Any, like: Array) -> Array:
-    """Return an option's array in the inputs' library (as given when it is one)."""
-    if _namespace.is_array(value):
-        if _namespace.library_of(value) == _namespace.library_of(like):
-            return value
-        value = _namespace.to_numpy(value)
-    return xp.asarray(value, device=device)

@@ -52,15 +52,28 @@ def entropy(
     normalize : bool, default False
         Rescale non-negative weights or counts along ``axis`` to sum to 1 first.
     validate : bool, default True
-        Check the input (see Raises). Skipped inside ``jax.jit``; on Dask arrays the
-        checks run lazily and raise at ``compute()``.
+        Check the input (see Raises). Skipped inside ``jax.jit`` and
+        ``torch.compile`` (shape checks still run); on Dask arrays the checks run
+        lazily and raise at ``compute()``.
+    reduction : {"none", "sum", "mean"}, default "none"
+        ``"none"``: one value per row (every position of the broadcast shape without
+        the outcome axis). ``"sum"``: their sum. ``"mean"``: their mean over the rows
+        that count, so KL's "mean" is torch's ``F.kl_div(..., reduction="batchmean")``
+        for 2-D input (klkit has no element-wise mean). A mean with no row left
+        (every row masked or ignored) is 0 with zero gradients, where torch gives
+        NaN.
+    where : bool array, optional
+        Which rows count, broadcastable to the rows' shape. False rows are 0 with
+        ``"none"``, left out of ``"sum"`` and ``"mean"``, get zero gradient even where
+        their value would be infinite, and are not checked (padding may hold
+        anything). Labels' ``ignore_index`` masks rows the same way.
 
     Returns
     -------
-    array, shape ``(...)``
+    array, shape ``(...)``, or a scalar with ``reduction="sum"`` or ``"mean"``
         In the input's array library, on its device, in its floating dtype (integer
-        counts give the library's default float). A NumPy 0-d result is a NumPy
-        scalar.
+        counts give the library's default float; float16 and bfloat16 are computed in
+        float32 and returned in their dtype). A NumPy 0-d result is a NumPy scalar.
 
     Raises
     ------
@@ -124,8 +137,15 @@ def cross_entropy(
         ``axis``, where the number of outcomes must match. ``Labels(y)`` (shape
         ``(...)``) with ``Logits(z)`` is the classifier loss, computed as
         ``logsumexp(z) - z[y]`` without a one-hot array.
-    base, axis, keepdims, normalize, validate
+    base, axis, keepdims, normalize, validate, reduction, where
         As in :func:`entropy`.
+    weight : array, shape ``(K,)``, optional
+        Per-class weights (finite, >= 0), torch's ``weight``: a row is
+        :math:`-\sum_k w_k P(k) \log Q(k)`. With ``Labels(y, smoothing=eps)`` that is
+        :math:`(1 - \epsilon) w_y (-\log Q(y)) + (\epsilon/K) \sum_k w_k (-\log Q(k))`
+        and ``"mean"`` divides by the sum of :math:`w_y` over the rows that count
+        (torch's weighted mean); with probabilities as ``p``, ``"mean"`` divides by
+        the number of rows.
 
     Returns
     -------
@@ -145,6 +165,21 @@ def cross_entropy(
     Conventions: :math:`0 \log 0 = 0` (also :math:`0 \log Q` for any Q), and
     :math:`P(x) > 0 = Q(x)` gives exactly +inf. Gradients are finite wherever the
     value is finite; the gradient with respect to ``q`` where ``p = 0`` is 0.
+
+    The classifier loss in torch's spelling and klkit's (``mean`` meaning
+    ``reduction="mean"``):
+
+    - ``F.cross_entropy(z, y)``: ``cross_entropy(Labels(y), Logits(z), mean)``
+    - ``ignore_index=-100``: ``Labels(y, ignore_index=-100)``
+    - ``label_smoothing=0.1``: ``Labels(y, smoothing=0.1)``
+    - ``weight=w``: ``weight=w``
+    - probabilities ``p`` as the target: ``cross_entropy(p, Logits(z), mean)``
+    - ``z`` of shape (N, K, H, W): ``axis=1``
+    - ``F.linear_cross_entropy(h, W, y, linear_bias=b)``:
+      ``cross_entropy(Labels(y), LinearLogits(h, W, b), mean)``
+
+    torch's argument order, ``cross_entropy(Logits(z), Labels(y))``, is refused
+    with a :class:`DistributionError` (it would read the prediction as the target).
 
     See Also
     --------
@@ -194,7 +229,7 @@ def kl_divergence(
     ----------
     p, q : array_like, Logits, LogProbs or Labels, shape ``(..., K)``
         As in :func:`cross_entropy`.
-    base, axis, keepdims, normalize, validate
+    base, axis, keepdims, normalize, validate, reduction, where
         As in :func:`entropy`.
 
     Returns
@@ -218,6 +253,13 @@ def kl_divergence(
     overflows). Conventions: :math:`0 \log(0/Q) = 0`; :math:`P > 0 = Q` gives
     exactly +inf. Gradient with respect to ``p`` at ``p = 0``: 0 (the exact
     derivative is -inf), on every backend.
+
+    torch's ``F.kl_div(input, target)`` takes the prediction first and as
+    log-probabilities: ``F.kl_div(F.log_softmax(z, -1), p, reduction="batchmean")``
+    is ``kl_divergence(p, Logits(z), reduction="mean")``, and with
+    ``log_target=True``, ``kl_divergence(LogProbs(log_p), Logits(z), ...)``.
+    Distillation at temperature T: ``kl_divergence(Logits(t, temperature=T),
+    Logits(z, temperature=T), reduction="mean") * T**2``.
 
     See Also
     --------
@@ -262,7 +304,7 @@ def js_divergence(
     ----------
     p, q : array_like, Logits, LogProbs or Labels, shape ``(..., K)``
         As in :func:`kl_divergence` (labels are expanded to one-hot arrays here).
-    base, axis, keepdims, normalize, validate
+    base, axis, keepdims, normalize, validate, reduction, where
         As in :func:`entropy`.
 
     Returns
@@ -380,6 +422,17 @@ def binary_cross_entropy(
         logits of +-1e4.
     base : float or str, optional
         Logarithm base; None means e (nats); as in :func:`entropy`.
+    weight : array_like, optional
+        Multiplies each element's loss (torch's ``weight``); broadcasts to the
+        elements' shape; finite and >= 0.
+    pos_weight : array_like, optional
+        Multiplies the positive term: :math:`-[w_+ y \log \hat y + (1 - y)
+        \log(1 - \hat y)]` (torch's ``pos_weight``, for probabilities as for logits).
+    reduction : {"none", "sum", "mean"}, default "none"
+        ``"mean"`` is over elements, as torch, leaving out ``where=False`` ones (0
+        with zero gradients when none is left).
+    where : bool array, optional
+        Which elements count, as in :func:`entropy`.
     validate : bool, default True
         Check the inputs, as in :func:`entropy`.
 
@@ -401,6 +454,10 @@ def binary_cross_entropy(
     -----
     Unlike ``torch.nn.functional.binary_cross_entropy``, which clamps the log at
     -100, a certainly wrong prediction gives exactly +inf.
+    ``F.binary_cross_entropy_with_logits(z, y, weight=w, pos_weight=pw)`` is
+    ``binary_cross_entropy(y, Logits(z), weight=w, pos_weight=pw, reduction="mean")``;
+    klkit stays exact for large :math:`|z|` (softplus, never ``log(1 - sigmoid)``).
+    ``Logits(z, temperature=T)`` reads :math:`\sigma(z / T)`.
 
     See Also
     --------
