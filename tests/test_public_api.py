@@ -23,6 +23,7 @@ PUBLIC = {
     "Normal",
     "Uniform",
     "Labels",
+    "LinearLogits",
     "LogProbs",
     "Logits",
     "__version__",
@@ -49,11 +50,22 @@ def test_data_positional_options_keyword_only():
         data = [n for n, p in params.items() if p.kind is p.POSITIONAL_OR_KEYWORD]
         options = [n for n, p in params.items() if p.kind is p.KEYWORD_ONLY]
         assert data in (["p"], ["p", "q"])
-        assert options == ["base", "axis", "keepdims", "normalize", "validate"]
+        extra = {
+            kl.js_distance: [],
+            kl.cross_entropy: ["reduction", "where", "weight"],
+        }.get(fn, ["reduction", "where"])
+        assert options == ["base", "axis", "keepdims", "normalize", *extra, "validate"]
         assert params["axis"].default == -1
         assert params["base"].default is None
     bce = inspect.signature(kl.binary_cross_entropy).parameters
-    assert [n for n, p in bce.items() if p.kind is p.KEYWORD_ONLY] == ["base", "validate"]
+    assert [n for n, p in bce.items() if p.kind is p.KEYWORD_ONLY] == [
+        "base",
+        "weight",
+        "pos_weight",
+        "reduction",
+        "where",
+        "validate",
+    ]
     ex = inspect.signature(kl.explain).parameters
     assert [n for n, p in ex.items() if p.kind is p.KEYWORD_ONLY] == [
         "base",
@@ -67,6 +79,7 @@ def test_every_public_function_has_an_example():
         obj = getattr(kl, name)
         if (callable(obj) and not isinstance(obj, type)) or name in {
             "Labels",
+            "LinearLogits",
             "Logits",
             "LogProbs",
         }:

@@ -16,7 +16,7 @@ from klkit._api._measures import (
     kl_divergence,
 )
 from klkit._core._errors import DistributionError
-from klkit._core._inputs import Labels, Logits, LogProbs
+from klkit._core._inputs import Labels, LinearLogits, Logits, LogProbs
 from klkit.distributions import (
     Bernoulli,
     Beta,
@@ -61,6 +61,7 @@ __all__ = [
     "Geometric",
     "Labels",
     "Laplace",
+    "LinearLogits",
     "LogNormal",
     "LogProbs",
     "Logits",

@@ -13,12 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 from klkit._api import _route
+from klkit._api._linear import linear_rows
 from klkit._api._options import HALF, as_xp, mask, rows_with_options, size
 from klkit._backends import _namespace
 from klkit._core import _rows
 from klkit._core._checks import as_axis, check_base
 from klkit._core._errors import DistributionError
-from klkit._core._inputs import Labels, Logits, LogProbs, broadcast_shape, convert
+from klkit._core._inputs import Labels, LinearLogits, Logits, LogProbs, broadcast_shape, convert
 from klkit._core._named import align_outcomes, is_named
 from klkit._typing import Array, Namespace
 from klkit.distributions._measure import is_distribution
@@ -39,17 +40,24 @@ def check_reduction(reduction: object) -> str:
     return reduction
 
 
-def check_order(args: dict[str, Any]) -> None:
+def check_order(public: Callable[..., Any], args: dict[str, Any]) -> None:
     """Refuse torch's (input, target) order: P as logits with Q as labels.
 
     ``cross_entropy(Logits(z), Labels(y))`` would read the prediction as the target
     and give +inf for every row; it is always a swapped call.
     """
     values = list(args.values())
+    linear = [n for n, v in args.items() if isinstance(v, LinearLogits)]
+    if linear and (linear != ["q"] or public.__name__ not in ("cross_entropy", "kl_divergence")):
+        msg = (
+            f"`{linear[0]}` is `klkit.LinearLogits`, which is a prediction (Q) of "
+            f"cross_entropy and kl_divergence only, not an argument of {public.__name__}."
+        )
+        raise TypeError(msg)
     if len(values) != 2:
         return
     p, q = values
-    if isinstance(p, Logits | LogProbs) and isinstance(q, Labels):
+    if isinstance(p, Logits | LogProbs | LinearLogits) and isinstance(q, Labels):
         kind = type(p).__name__
         raise DistributionError(
             problem=f"is `klkit.{kind}(...)` and {{name:q}} is `klkit.Labels(...)`: this "
@@ -66,6 +74,8 @@ def _has_options(args: dict[str, Any]) -> bool:
             return True
         if isinstance(v, Labels) and (v.ignore_index is not None or v.smoothing):
             return True
+        if isinstance(v, LinearLogits):
+            return True
     return False
 
 
@@ -73,6 +83,7 @@ def _half(args: dict[str, Any]) -> Any | None:
     """Return the half-precision dtype of the arguments, or None if none is half."""
     for v in args.values():
         raw = v.array if isinstance(v, Logits | LogProbs | Labels) else v
+        raw = v.h if isinstance(v, LinearLogits) else raw
         dtype = getattr(raw, "dtype", None)
         if dtype is not None and any(h in str(dtype) for h in HALF):
             return dtype
@@ -93,7 +104,7 @@ def loss(
 ) -> Any:
     """Compute ``public`` of ``args`` with the training-loss options applied."""
     reduction = check_reduction(reduction)
-    check_order(args)
+    check_order(public, args)
     plain = reduction == "none" and where is None and weight is None and not _has_options(args)
     if any(is_distribution(v) for v in args.values()):
         if not plain:
@@ -116,7 +127,21 @@ def loss(
     if any(is_named(v) for v in args.values()):
         aligned, _ = _route_align(args, axis)
         args = aligned
-    rows, counts = rows_with_options(public, args, axis, normalize, validate, where, weight)
+    if isinstance(args.get("q"), LinearLogits):
+        if axis != -1:
+            msg = "`LinearLogits` has its classes on the last axis: leave `axis` at -1."
+            raise ValueError(msg)
+        rows, counts = linear_rows(
+            public,
+            args["p"],
+            args["q"],
+            normalize=normalize,
+            validate=validate,
+            where=where,
+            weight=weight,
+        )
+    else:
+        rows, counts = rows_with_options(public, args, axis, normalize, validate, where, weight)
     xp = _namespace.namespace(rows, names=["result"])
     if reduction == "sum":
         rows = xp.sum(rows)

@@ -29,9 +29,9 @@ def entropy(
     axis: int | None = -1,
     keepdims: bool = False,
     normalize: bool = False,
-    validate: bool = True,
     reduction: str = "none",
     where: Any = None,
+    validate: bool = True,
 ) -> Any:
     r"""Shannon entropy :math:`H(P) = -\sum_x P(x) \log_b P(x)`.
 
@@ -119,10 +119,10 @@ def cross_entropy(
     axis: int | None = -1,
     keepdims: bool = False,
     normalize: bool = False,
-    validate: bool = True,
     reduction: str = "none",
     where: Any = None,
     weight: Any = None,
+    validate: bool = True,
 ) -> Any:
     r"""Cross-entropy :math:`H(P, Q) = -\sum_x P(x) \log_b Q(x)`.
 
@@ -214,9 +214,9 @@ def kl_divergence(
     axis: int | None = -1,
     keepdims: bool = False,
     normalize: bool = False,
-    validate: bool = True,
     reduction: str = "none",
     where: Any = None,
+    validate: bool = True,
 ) -> Any:
     r"""Kullback-Leibler divergence :math:`D(P \| Q) = \sum_x P(x) \log_b(P(x)/Q(x))`.
 
@@ -291,9 +291,9 @@ def js_divergence(
     axis: int | None = -1,
     keepdims: bool = False,
     normalize: bool = False,
-    validate: bool = True,
     reduction: str = "none",
     where: Any = None,
+    validate: bool = True,
 ) -> Any:
     r"""Jensen-Shannon divergence :math:`\tfrac12 D(P \| M) + \tfrac12 D(Q \| M)`.
 
@@ -389,7 +389,7 @@ def js_distance(
     True
     """
     args = {"p": p, "q": q}
-    _losses.check_order(args)
+    _losses.check_order(js_distance, args)
     return _route.measure(js_distance, args, base, axis, keepdims, normalize, validate)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from klkit._numerics import EXACT_BELOW
 
-__all__ = ["jax_kl_rows"]
+__all__ = ["checkpoint", "jax_kl_rows"]
 
 
 def jax_kl_rows(p: Any, q: Any, *, axis: int, exact: Callable[[], Any]) -> Any:
@@ -67,3 +67,9 @@ def _jax_short_kl(jax: Any) -> Any:
         return short(p, q, axis), jnp.sum(grad_p * dp + grad_q * dq, axis=axis)
 
     return short
+
+
+def checkpoint(block: Callable[..., Any], *args: Any) -> Any:
+    """``block(*args)`` under ``jax.checkpoint``: recomputed in the backward pass."""
+    jax = sys.modules["jax"]
+    return jax.checkpoint(block)(*args)

@@ -20,7 +20,14 @@ from klkit._backends._namespace import library_of
 from klkit._backends._numpy import BLOCK_BYTES
 from klkit._numerics import EXACT_BELOW, NEAR, series, sum_tolerance
 
-__all__ = ["CONFIDENT", "torch_bce_logits", "torch_ce_labels_logits", "torch_kl_rows"]
+__all__ = [
+    "CONFIDENT",
+    "checkpoint",
+    "torch_bce_logits",
+    "torch_ce_labels_logits",
+    "torch_kl_rows",
+    "torch_linear_cross_entropy",
+]
 
 
 _FLOATS = ("torch.float32", "torch.float64")
@@ -185,3 +192,75 @@ def torch_bce_logits(y: Any, z: Any, *, validate: bool) -> Any | None:
     if not bool(torch.isfinite(out.sum())):  # an inf/NaN logit (or a huge sum: generic)
         return None
     return out
+
+
+def torch_linear_cross_entropy(
+    h: Any,
+    w: Any,
+    b: Any | None,
+    y: Any,
+    *,
+    ignore_index: int | None,
+    smoothing: float,
+    temperature: float,
+    weight: Any | None,
+) -> tuple[Any, Any | None] | None:
+    """Return rows of ``F.linear_cross_entropy``'s chunked path and the mean's divisor.
+
+    The per-row cross-entropy of ``Labels(y)`` against ``LinearLogits(h, w, b)``,
+    and what "mean" divides by; None where torch's chunked path does not apply.
+
+    torch >= 2.13 chunks the batch itself (``LinearCrossEntropyOptions``) where the
+    call is within its chunked path: no label smoothing, int64 labels. ``h`` is
+    (N, d), ``w`` (K, d); the temperature divides ``h`` and ``b`` (the logits are
+    linear in both).
+    """
+    if library_of(h) != "torch" or smoothing:
+        return None
+    torch = sys.modules["torch"]
+    F = sys.modules["torch.nn.functional"]
+    if not hasattr(F, "linear_cross_entropy") or not h.dtype.is_floating_point:
+        return None
+    if weight is not None and library_of(weight) != "torch":
+        weight = torch.as_tensor(weight, dtype=h.dtype, device=h.device)
+    if weight is not None:
+        weight = weight.to(h.dtype)
+    target = y.to(torch.int64)
+    ignore = -100 if ignore_index is None else ignore_index
+    if temperature != 1.0:
+        h = h / temperature
+        b = None if b is None else b / temperature
+    rows = F.linear_cross_entropy(
+        h,
+        w,
+        target,
+        linear_bias=b,
+        weight=weight,
+        reduction="none",
+        ignore_index=ignore,
+        options=torch.nn.LinearCrossEntropyOptions(),
+    )
+    if ignore_index is None and weight is None:
+        return rows, None
+    keep = (
+        target != ignore if ignore_index is not None else torch.ones_like(target, dtype=torch.bool)
+    )
+    counts = keep.to(h.dtype)
+    if weight is not None:
+        counts = torch.where(keep, weight[torch.where(keep, target, 0)], 0.0)
+    return rows, counts
+
+
+def checkpoint(block: Any, *args: Any) -> Any:
+    """``block(*args)``, recomputed in the backward pass (``torch.utils.checkpoint``).
+
+    Without a tensor that needs a gradient (or under ``torch.no_grad``) there is no
+    backward pass and the block just runs.
+    """
+    torch = sys.modules["torch"]
+    needs = torch.is_grad_enabled() and any(a is not None and a.requires_grad for a in args)
+    if not needs:
+        return block(*args)
+    from torch.utils.checkpoint import checkpoint as torch_checkpoint  # noqa: PLC0415
+
+    return torch_checkpoint(block, *args, use_reentrant=False)

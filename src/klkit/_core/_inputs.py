@@ -30,6 +30,7 @@ from klkit._typing import Array, DType, Namespace
 __all__ = [
     "Dist",
     "Labels",
+    "LinearLogits",
     "LogProbs",
     "Logits",
     "Prepared",
@@ -72,15 +73,55 @@ class Logits:
     temperature: float = field(default=1.0, kw_only=True)
 
     def __post_init__(self) -> None:
-        t = self.temperature
-        ok = isinstance(t, int | float | np.integer | np.floating) and not isinstance(t, bool)
-        if not ok or not (math.isfinite(float(t)) and float(t) > 0):
-            msg = (
-                f"`temperature` must be a finite number > 0 (the logits are read as z / T); "
-                f"got {t!r}."
-            )
-            raise ValueError(msg)
-        object.__setattr__(self, "temperature", float(t))
+        object.__setattr__(self, "temperature", _temperature(self.temperature))
+
+
+def _temperature(t: object) -> float:
+    """Return a temperature as a float, or raise a ValueError naming it."""
+    ok = isinstance(t, int | float | np.integer | np.floating) and not isinstance(t, bool)
+    if not ok or not (math.isfinite(float(t)) and float(t) > 0):  # type: ignore[arg-type]
+        msg = (
+            f"`temperature` must be a finite number > 0 (the logits are read as z / T); got {t!r}."
+        )
+        raise ValueError(msg)
+    return float(t)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class LinearLogits:
+    """Logits given as ``h @ weight.T + bias``, never materialised whole.
+
+    ``h`` has shape ``(..., d)``, ``weight`` ``(K, d)`` as in ``torch.nn.Linear``,
+    ``bias`` ``(K,)``; the logits are ``(h @ weight.T + bias) / temperature`` along a
+    last axis of K classes. Accepted as Q by :func:`klkit.cross_entropy` and
+    :func:`klkit.kl_divergence`, with any P (``Labels`` with every option,
+    probabilities, ``Logits``, ``LogProbs``) and every loss option. The rows are
+    computed a chunk at a time, so memory beyond the inputs is one chunk of logits
+    (:data:`klkit._api._linear.CHUNK_BYTES`), not ``N x K``: on torch with
+    ``F.linear_cross_entropy`` (chunked) where it covers the call, else chunks
+    recomputed in the backward pass (``torch.utils.checkpoint``); on JAX chunks under
+    ``jax.checkpoint``; NumPy and Dask forward only. Values and gradients (to ``h``,
+    ``weight`` and ``bias``) equal the materialised computation.
+
+    Examples
+    --------
+    >>> import numpy as np, klkit as kl
+    >>> g = np.random.default_rng(0)
+    >>> h, w, b = g.normal(size=(4, 3)), g.normal(size=(10, 3)), g.normal(size=10)
+    >>> y = np.array([1, 0, 9, 3])
+    >>> loss = kl.cross_entropy(kl.Labels(y), kl.LinearLogits(h, w, b), reduction="mean")
+    >>> bool(np.isclose(loss, kl.cross_entropy(kl.Labels(y), kl.Logits(h @ w.T + b),
+    ...                                         reduction="mean")))
+    True
+    """
+
+    h: Any
+    weight: Any
+    bias: Any = None
+    temperature: float = field(default=1.0, kw_only=True)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "temperature", _temperature(self.temperature))
 
 
 @dataclass(frozen=True)
@@ -124,7 +165,7 @@ class Labels:
     array([0.2413, 0.    ])
     >>> float(kl.cross_entropy(kl.Labels(y, ignore_index=-100, smoothing=0.1),
     ...                        kl.Logits(z), reduction="mean").round(4))
-    0.3505
+    0.3913
     """
 
     array: Any
