@@ -18,7 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
-from klkit._backends import _dask, _namespace, _numpy, _torch
+from klkit._backends import _dask, _namespace, _numpy, _torch, _torch_losses
 from klkit._core import _rows
 from klkit._core._checks import as_axis, check_base
 from klkit._core._inputs import Labels, Logits, LogProbs, Prepared, prepare
@@ -139,6 +139,13 @@ def _torch_rows(kind: str, values: list[Any], *, axis: int, validate: bool) -> A
     if getattr(last, "ndim", None) is None or axis not in (-1, last.ndim - 1):
         return None
     if kind == "kl":
+        p, q = values
+        if isinstance(q, Logits) and not isinstance(p, Labels | LogProbs):
+            p_logits = isinstance(p, Logits)
+            raw = p.array if p_logits else p
+            out = _torch_losses.torch_kl_logits(raw, q.array, p_logits=p_logits, validate=validate)
+            if out is not None:
+                return out
         return _torch.torch_kl_rows(*values, validate=validate)
     first = values[0]
     if kind == "cross_entropy" and isinstance(first, Labels) and isinstance(values[1], Logits):
