@@ -213,8 +213,14 @@ def binary_loss(
         if pos_weight is None
         else _elementwise("pos_weight", pos_weight, h, shape, xp, validate)
     )
-    out, checks, _ = _rows.bce_elements(t, h, logits=logits, validate=validate, pos_weight=pw)
-    out = checks.attach(out)
+    if pw is None:  # the router: torch's kernels (closed-form backward), Dask blocks
+        out = _route.binary_cross_entropy(
+            public, t, Logits(h) if logits else h, base=None, validate=validate
+        )
+        out = out if hasattr(out, "shape") else xp.asarray(out)
+    else:
+        out, checks, _ = _rows.bce_elements(t, h, logits=logits, validate=validate, pos_weight=pw)
+        out = checks.attach(out)
     if weight is not None:
         out = out * _elementwise("weight", weight, h, shape, xp, validate)
     if keep is not None:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from klkit._api import _route
-from klkit._backends import _namespace
+from klkit._backends import _namespace, _torch_losses
 from klkit._core import _rows
 from klkit._core._checks import as_axis, check_axis
 from klkit._core._inputs import Labels, Logits, LogProbs, broadcast_shape, convert, prepare
@@ -47,6 +47,9 @@ def rows_with_options(
     if weight is not None and name != "cross_entropy":
         msg = f"`weight` (per-class weights) applies to cross_entropy, not to {name}."
         raise ValueError(msg)
+    fast = _torch_labels(args, axis, validate, where, weight) if name == "cross_entropy" else None
+    if fast is not None:
+        return fast
     items = list(args.items())
     xp, kinds, arrays, dtype = convert(items)
     half = any(h in str(dtype) for h in HALF)
@@ -91,6 +94,30 @@ def rows_with_options(
         rows = xp.where(keep, rows, 0.0)
         counts = counts if counts is not keep else xp.astype(keep, rows.dtype)
     return rows, counts
+
+
+def _torch_labels(
+    args: dict[str, Any], axis: object, validate: bool, where: Any, weight: Any
+) -> tuple[Array, Array | None] | None:
+    """Labels against logits on torch: ``F.cross_entropy`` with torch's options, or None."""
+    p, q = args.get("p"), args.get("q")
+    if where is not None or not (isinstance(p, Labels) and isinstance(q, Logits)):
+        return None
+    z = q.array
+    if _namespace.library_of(z) != "torch" or _namespace.is_compiling():
+        return None
+    if as_axis(axis) not in (-1, z.ndim - 1) or any(h in str(z.dtype) for h in HALF):
+        return None
+    if weight is not None and not _namespace.is_array(weight):
+        weight = _namespace.namespace(z, names=["q"]).asarray(weight, device=z.device)
+    return _torch_losses.torch_ce_options(
+        p.array,
+        z / q.temperature if q.temperature != 1.0 else z,
+        ignore_index=p.ignore_index,
+        smoothing=p.smoothing,
+        weight=weight,
+        validate=validate,
+    )
 
 
 def _rewrap(original: Any, array: Array) -> Any:

@@ -222,6 +222,8 @@ def binary_cross_entropy(
     raw_hat = y_hat.array if logits else y_hat
     if logits and "torch" in sys.modules and not _namespace.is_compiling():
         fast = _torch.torch_bce_logits(y, raw_hat, validate=validate)
+        if fast is not None and (y.requires_grad or raw_hat.requires_grad):
+            fast = _torch_losses.torch_bce_logits_grad(y, raw_hat, fast)
         if fast is not None:
             return fast if log_base is None else fast / log_base
     out, checks, xp = _rows.bce_elements(y, raw_hat, logits=logits, validate=validate)

@@ -23,6 +23,7 @@ from klkit._numerics import EXACT_BELOW, NEAR, series, sum_tolerance
 __all__ = [
     "CONFIDENT",
     "checkpoint",
+    "confident_ce",
     "torch_bce_logits",
     "torch_ce_labels_logits",
     "torch_kl_rows",
@@ -37,8 +38,11 @@ def _is_float_tensor(x: Any) -> bool:
     return library_of(x) == "torch" and str(getattr(x, "dtype", "")) in _FLOATS
 
 
-def _plain_pair(a: Any, b: Any) -> bool:
-    """Two float tensors of one dtype, shape and device, neither needing a gradient."""
+def _plain_pair(a: Any, b: Any, *, grad: bool = False) -> bool:
+    """Tell whether a and b are float tensors of one dtype, shape and device.
+
+    Unless ``grad``, neither may need a gradient.
+    """
     torch = sys.modules["torch"]
     return (
         _is_float_tensor(a)
@@ -46,7 +50,7 @@ def _plain_pair(a: Any, b: Any) -> bool:
         and a.dtype == b.dtype
         and a.shape == b.shape
         and a.device == b.device
-        and not (torch.is_grad_enabled() and (a.requires_grad or b.requires_grad))
+        and (grad or not (torch.is_grad_enabled() and (a.requires_grad or b.requires_grad)))
     )
 
 
@@ -129,7 +133,7 @@ def torch_ce_labels_logits(labels: Any, logits: Any, *, validate: bool) -> Any |
         return None
     if confident:
         rows = torch.nonzero(out.detach() < CONFIDENT).squeeze(1)
-        out = out.index_put((rows,), _confident_ce(z[rows], y[rows]))
+        out = out.index_put((rows,), confident_ce(z[rows], y[rows]))
     return out.reshape(labels.shape)
 
 
@@ -142,7 +146,7 @@ digits in float64 and one of 4e-18 came out 0. Above this threshold that is at m
 32 eps relative."""
 
 
-def _confident_ce(z: Any, y: Any) -> Any:
+def confident_ce(z: Any, y: Any) -> Any:
     """``(max z - z[y]) + log1p(R)``, R the softmax mass off one maximum (see softmax_parts)."""
     torch = sys.modules["torch"]
     top, at = z.max(-1, keepdim=True)
@@ -158,7 +162,7 @@ def torch_bce_logits(y: Any, z: Any, *, validate: bool) -> Any | None:
     ``log1p(exp(-|z|)) + z ([z > 0] - y)``: the linear part is ``(1 - y) z`` for z > 0
     and ``-y z`` otherwise, both >= 0 with ``1 - y`` rounded once, so nothing cancels.
     y must be in [0, 1]; a non-finite result (non-finite logits) goes to the generic
-    path, which raises the precise error; so do tensors needing a gradient.
+    path, which raises the precise error.
 
     Seven kernels per block of :data:`~klkit._backends._numpy.BLOCK_BYTES` bytes for contiguous CPU
     tensors, so that each works on data in cache and the scratch tensor is small
@@ -168,10 +172,11 @@ def torch_bce_logits(y: Any, z: Any, *, validate: bool) -> Any | None:
     devices avoid a launch per block: one block, the whole tensors.
     """
     torch = sys.modules["torch"]
-    # max(z, 0) and min(z, 0) would both pass a gradient at z = 0 (1 - 2y, not
-    # 1/2 - y): gradients take the generic path.
-    if not _plain_pair(y, z):
+    # computed without autograd; a caller that needs gradients attaches the closed
+    # form (klkit._backends._torch_losses.torch_bce_logits_grad)
+    if not _plain_pair(y, z, grad=True):
         return None
+    y, z = y.detach(), z.detach()
     if validate and y.numel():
         lo, hi = torch.aminmax(y)
         if not bool((lo >= 0) & (hi <= 1)):  # NaN fails too

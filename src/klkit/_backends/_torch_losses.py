@@ -18,13 +18,15 @@ error or returns the exact +inf.
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Any
 
 from klkit._backends._namespace import library_of
+from klkit._backends._torch import CONFIDENT, confident_ce
 from klkit._numerics import EXACT_BELOW, NEAR, series_in_u, sum_tolerance
 
-__all__ = ["torch_bce_logits_grad", "torch_kl_logits"]
+__all__ = ["torch_bce_logits_grad", "torch_ce_options", "torch_kl_logits"]
 
 _FLOATS = ("torch.float32", "torch.float64")
 
@@ -146,7 +148,8 @@ class _Lazy:
     """The autograd Function, defined on first use (torch is imported lazily)."""
 
     def __init__(self, make: Any) -> None:
-        self.make, self.fn = make, None
+        self.make = make
+        self.fn: Any = None
 
     def apply(self, *args: Any) -> Any:
         if self.fn is None:
@@ -184,3 +187,70 @@ def _bce_function() -> Any:
 
 
 _BCE = _Lazy(_bce_function)
+
+
+def torch_ce_options(
+    y: Any,
+    z: Any,
+    *,
+    ignore_index: int | None,
+    smoothing: float,
+    weight: Any | None,
+    validate: bool,
+) -> tuple[Any, Any | None] | None:
+    """Return rows of labelled cross-entropy by ``F.cross_entropy`` and the mean's divisor.
+
+    ``cross_entropy(Labels(y, ...), Logits(z), weight=...)`` per row, and what "mean"
+    divides by; or None (the generic path).
+
+    Outcomes on the last axis of ``z``. Labels outside ``0..K-1`` (other than
+    ``ignore_index``), a weight that is not (K,) finite and >= 0, or a non-finite row
+    return None, so that the generic path raises the precise error or returns the
+    exact +inf. Without smoothing, confident rows (below ``CONFIDENT``) are recomputed
+    from log1p of the non-maximal mass, as for plain labels.
+    """
+    torch = sys.modules["torch"]
+    F = sys.modules["torch.nn.functional"]
+    if library_of(y) != "torch" or library_of(z) != "torch" or str(z.dtype) not in _FLOATS:
+        return None
+    if z.ndim < 1 or tuple(y.shape) != tuple(z.shape[:-1]) or y.device != z.device:
+        return None
+    if y.dtype.is_floating_point or y.dtype == torch.bool or z.shape[-1] == 0:
+        return None
+    k = z.shape[-1]
+    target = y.reshape(-1).long()
+    logits = z.reshape(-1, k)
+    ignore = -100 if ignore_index is None else ignore_index
+    keep = target != ignore if ignore_index is not None else None
+    w = None
+    if weight is not None:
+        if library_of(weight) != "torch" or tuple(weight.shape) != (k,):
+            return None
+        w = weight.to(z.dtype)
+    with torch.no_grad():
+        safe = target if keep is None else torch.where(keep, target, 0)
+        checks = [(safe >= 0) & (safe < k)]
+        if w is not None:
+            checks.append(torch.isfinite(w).all() & (w >= 0).all())
+        if target.numel() and not bool(torch.stack([c.all() for c in checks]).all()):
+            return None
+    rows = F.cross_entropy(
+        logits, target, weight=w, ignore_index=ignore, label_smoothing=smoothing, reduction="none"
+    )
+    detached = rows.detach()
+    total, confident = torch.stack([detached.sum(), (detached < CONFIDENT).sum()]).tolist()
+    if not math.isfinite(total):
+        return None
+    if confident and not smoothing:
+        idx = torch.nonzero(detached < CONFIDENT).squeeze(1)
+        if keep is not None:
+            idx = idx[keep[idx]]
+        exact = confident_ce(logits[idx], target[idx])
+        rows = rows.index_put((idx,), exact if w is None else exact * w[target[idx]])
+    counts = None
+    if keep is not None or w is not None:
+        counts = torch.ones_like(detached) if keep is None else keep.to(z.dtype)
+        if w is not None:
+            counts = counts * w[safe]
+    shape = tuple(y.shape)
+    return rows.reshape(shape), None if counts is None else counts.reshape(shape)
