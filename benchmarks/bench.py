@@ -373,6 +373,206 @@ def torch_section(shapes: list[tuple[int, int]], budget: float) -> None:
     )
 
 
+def _loss_pairs(n: int, c: int) -> list[tuple[str, str, Any, Any]]:
+    """(klkit call, reference, klkit loss, torch loss) at (n, c); each takes logits z."""
+    import torch
+    import torch.nn.functional as F
+
+    g = torch.Generator().manual_seed(0)
+    t = torch.randn(n, c, generator=g)
+    p = torch.softmax(t, -1)
+    y = torch.randint(0, c, (n,), generator=g)
+    y[: n // 10] = -100
+    w = torch.rand(c, generator=g) + 0.5
+    yb = (torch.rand(n, c, generator=g) > 0.5).float()
+    labels = kl.Labels(y, ignore_index=-100, smoothing=0.1)
+    return [
+        (
+            "kl_divergence(p, Logits(z), mean)",
+            "F.kl_div(log_softmax(z), p, batchmean)",
+            lambda z: kl.kl_divergence(p, kl.Logits(z), reduction="mean"),
+            lambda z: F.kl_div(F.log_softmax(z, -1), p, reduction="batchmean"),
+        ),
+        (
+            "kl_divergence(Logits(t), Logits(z), mean)",
+            "F.kl_div(.., log_target=True)",
+            lambda z: kl.kl_divergence(kl.Logits(t), kl.Logits(z), reduction="mean"),
+            lambda z: F.kl_div(
+                F.log_softmax(z, -1), F.log_softmax(t, -1), reduction="batchmean", log_target=True
+            ),
+        ),
+        (
+            "binary_cross_entropy(y, Logits(z), mean)",
+            "F.bce_with_logits",
+            lambda z: kl.binary_cross_entropy(yb, kl.Logits(z), reduction="mean"),
+            lambda z: F.binary_cross_entropy_with_logits(z, yb),
+        ),
+        (
+            "cross_entropy(Labels(y, ignore, smoothing), Logits(z), weight, mean)",
+            "F.cross_entropy, same options",
+            lambda z: kl.cross_entropy(labels, kl.Logits(z), weight=w, reduction="mean"),
+            lambda z: F.cross_entropy(z, y, weight=w, ignore_index=-100, label_smoothing=0.1),
+        ),
+    ]
+
+
+def training_section(shapes: list[tuple[int, int]], budget: float) -> None:
+    """Forward + backward of the training losses against torch's own, float32 CPU."""
+    try:
+        import torch
+    except ModuleNotFoundError:
+        print("\n(torch not installed: skipped)")
+        return
+    rows = []
+    for n, c in shapes:
+        z0 = torch.randn(n, c, generator=torch.Generator().manual_seed(1))
+        for name, ref_name, mine, ref in _loss_pairs(n, c):
+
+            def step(loss: Any) -> None:
+                z = z0.clone().requires_grad_()
+                loss(z).backward()
+
+            t_mine = median_time(lambda mine=mine: step(mine), budget=budget)
+            t_ref = median_time(lambda ref=ref: step(ref), budget=budget)
+            rows.append(
+                [f"{name} ({n}, {c})", fmt(t_mine), ref_name, fmt(t_ref), f"{t_mine / t_ref:.2f}x"]
+            )
+    table(
+        "Training losses, forward + backward, PyTorch CPU float32",
+        ["klkit call", "klkit", "reference", "ref time", "klkit / ref"],
+        rows,
+    )
+
+
+_LINEAR_PEAK_CHILD = r"""
+import torch
+import torch.nn.functional as F
+import klkit as kl
+n, d, c, how = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+g = torch.Generator().manual_seed(0)
+h = torch.randn(n, d, generator=g, requires_grad=True)
+w = (torch.randn(c, d, generator=g) / d**0.5).requires_grad_()
+y = torch.randint(0, c, (n,), generator=g)
+def run(h, w, y):
+    if how == "klkit":
+        return kl.cross_entropy(kl.Labels(y), kl.LinearLogits(h, w), reduction="mean")
+    if how == "linear":
+        opts = torch.nn.LinearCrossEntropyOptions()
+        return F.linear_cross_entropy(h, w, y, options=opts)
+    return F.cross_entropy(h @ w.T, y)
+run(h[:4], w, y[:4]).backward()
+h.grad = w.grad = None
+base = start_peak()
+run(h, w, y).backward()
+report_peak(base)
+"""
+
+
+def linear_section(shapes: list[tuple[int, int, int]], budget: float) -> None:
+    """LinearLogits against F.linear_cross_entropy: time and peak memory, forward+backward."""
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ModuleNotFoundError:
+        print("\n(torch not installed: skipped)")
+        return
+    rows = []
+    for n, d, c in shapes:
+        g = torch.Generator().manual_seed(0)
+        h0 = torch.randn(n, d, generator=g)
+        w0 = torch.randn(c, d, generator=g) / d**0.5
+        y = torch.randint(0, c, (n,), generator=g)
+
+        def step(how: str) -> None:
+            h, w = h0.clone().requires_grad_(), w0.clone().requires_grad_()
+            if how == "klkit":
+                loss = kl.cross_entropy(kl.Labels(y), kl.LinearLogits(h, w), reduction="mean")
+            else:
+                opts = torch.nn.LinearCrossEntropyOptions()
+                loss = F.linear_cross_entropy(h, w, y, options=opts)
+            loss.backward()
+
+        t_mine = median_time(lambda: step("klkit"), budget=budget, min_runs=3)
+        t_ref = median_time(lambda: step("linear"), budget=budget, min_runs=3)
+        peaks = {
+            how: child_peak(_LINEAR_PEAK_CHILD, str(n), str(d), str(c), how)
+            for how in ("klkit", "linear", "materialised")
+        }
+        mine, mat = peaks["klkit"], peaks["materialised"]
+        memory = "n/a"
+        if mine is not None and mat:
+            memory = f"{mine / mat:.2f}x ({mine / 2**20:.0f} / {mat / 2**20:.0f} MB)"
+        rows.append(
+            [
+                f"({n} x {d}) against ({c} x {d})",
+                fmt(t_mine),
+                fmt(t_ref),
+                f"{t_mine / t_ref:.2f}x",
+                memory,
+            ]
+        )
+    table(
+        "LinearLogits cross-entropy, forward + backward, PyTorch CPU float32",
+        [
+            "h against weight",
+            "klkit",
+            "F.linear_cross_entropy",
+            "klkit / ref",
+            "peak memory / materialised F.cross_entropy(h @ W.T)",
+        ],
+        rows,
+    )
+
+
+def jax_loss_section(shape: tuple[int, int], budget: float) -> None:
+    """Labelled cross-entropy with options under jit, against an optax-style expression."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ModuleNotFoundError:
+        print("\n(jax not installed: skipped)")
+        return
+    n, c = shape
+    g = np.random.default_rng(0)
+    z = jnp.asarray(g.normal(size=(n, c)).astype(np.float32))
+    y = jnp.asarray(g.integers(0, c, n))
+    keep = y >= 0
+
+    def hand(z: Any) -> Any:  # optax.softmax_cross_entropy_with_integer_labels, masked mean
+        lse = jax.nn.logsumexp(z, axis=-1)
+        picked = jnp.take_along_axis(z, y[:, None], axis=-1)[:, 0]
+        return jnp.sum(jnp.where(keep, lse - picked, 0.0)) / jnp.sum(keep)
+
+    def mine(z: Any) -> Any:
+        labels = kl.Labels(y, ignore_index=-100)
+        return kl.cross_entropy(labels, kl.Logits(z), reduction="mean", validate=False)
+
+    rows = []
+    for name, f_mine, f_hand in (
+        ("value", jax.jit(mine), jax.jit(hand)),
+        (
+            "value and gradient",
+            jax.jit(jax.value_and_grad(mine)),
+            jax.jit(jax.value_and_grad(hand)),
+        ),
+    ):
+        t_mine = median_time(lambda f=f_mine: jax.block_until_ready(f(z)), budget=budget)
+        t_hand = median_time(lambda f=f_hand: jax.block_until_ready(f(z)), budget=budget)
+        rows.append(
+            [
+                f"cross_entropy(Labels(y, ignore), Logits(z), mean) {shape}, {name}",
+                fmt(t_mine),
+                fmt(t_hand),
+                f"{t_mine / t_hand:.2f}x",
+            ]
+        )
+    table(
+        "JAX CPU under jit, float32: labelled cross-entropy",
+        ["call", "klkit", "optax-style", "klkit / ref"],
+        rows,
+    )
+
+
 def jax_section(shape: tuple[int, int], budget: float) -> None:
     try:
         import jax
@@ -478,6 +678,7 @@ def main() -> None:
         budget, mem_n, torch_shapes, jax_shape = 0.02, 10**5, [(64, 100)], (64, 100)
         dask_shape = (100, 10**4, 10)
         estimate_shape = (2000, 5)
+        linear_shapes = [(64, 16, 500)]
     else:
         shapes = [(1000, 1000), (100, 100000), (10**7,)]
         budget, mem_n, torch_shapes, jax_shape = (
@@ -488,6 +689,7 @@ def main() -> None:
         )
         dask_shape = (1000, 10**5, 10)
         estimate_shape = (10**5, 5)
+        linear_shapes = [(2048, 64, 50000), (4096, 512, 128256)]
     print(
         f"klkit {kl.__version__}, NumPy {np.__version__}; ratios are klkit / reference unless named"
     )
@@ -495,7 +697,10 @@ def main() -> None:
     memory_section(mem_n)
     small_section(budget)
     torch_section(torch_shapes, budget)
+    training_section(torch_shapes, budget)
+    linear_section(linear_shapes, budget)
     jax_section(jax_shape, budget)
+    jax_loss_section(jax_shape, budget)
     dask_section(*dask_shape)
     estimate_section(*estimate_shape, budget)
 
