@@ -8,6 +8,7 @@ label_smoothing, reduction), ``F.kl_div``, ``F.binary_cross_entropy(_with_logits
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -437,3 +438,25 @@ def test_losses_on_dask_equal_numpy_for_any_chunking():
         got = f(da.from_array(z, chunks=(5, 5)))
         got = got.compute() if hasattr(got, "compute") else got
         np.testing.assert_allclose(got, ref[name](z), rtol=1e-12, atol=1e-15, err_msg=name)
+
+
+def test_readme_distillation_example_runs_and_equals_torch():
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme[readme.index("### Training losses") :]
+    block = section[section.index("```python") + len("```python") : section.index("```\n\n")]
+    scope: dict = {}
+    exec(compile(block, "README.md", "exec"), scope)
+    t, z, y = (torch.tensor(scope[k]) for k in ("t", "z", "y"))
+    T = scope["T"]
+    keep = y != -100
+    soft = (
+        F.kl_div(
+            F.log_softmax(z[keep] / T, -1),
+            F.log_softmax(t[keep] / T, -1),
+            reduction="batchmean",
+            log_target=True,
+        )
+        * T**2
+    )
+    hard = F.cross_entropy(z, y, ignore_index=-100, label_smoothing=0.1)
+    np.testing.assert_allclose(scope["loss"], float(0.5 * soft + 0.5 * hard), rtol=1e-12)
