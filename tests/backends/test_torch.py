@@ -182,9 +182,15 @@ def test_bce_logits_matches_torch_on_random_batches_and_checks_its_input():
         kl.binary_cross_entropy(y + 1, kl.Logits(z))
     with pytest.raises(kl.DistributionError, match="non-finite"):
         kl.binary_cross_entropy(y, kl.Logits(z.index_fill(1, torch.tensor([3]), math.inf)))
-    zg = z.clone().requires_grad_()
-    assert _torch.torch_bce_logits(y, zg, validate=True) is None
-    kl.binary_cross_entropy(y, kl.Logits(zg)).sum().backward()
+    zg, yg = z.clone().requires_grad_(), y.clone().requires_grad_()
+    fast = _torch.torch_bce_logits(yg, zg, validate=True)  # values only, no autograd graph
+    assert fast is not None
+    assert not fast.requires_grad
+    kl.binary_cross_entropy(yg, kl.Logits(zg)).sum().backward()  # the closed-form backward
+    torch.testing.assert_close(zg.grad, torch.sigmoid(z) - y)
+    torch.testing.assert_close(yg.grad, -z)
+    zg.grad = None
+    F.binary_cross_entropy_with_logits(zg, y, reduction="sum").backward()
     torch.testing.assert_close(zg.grad, torch.sigmoid(z) - y)
 
 
