@@ -7,6 +7,7 @@ import math
 import re
 import shlex
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,16 @@ def test_top_level_help_lists_every_command():
     text = ok("--help")
     for command in COMMANDS:
         assert command in text
+
+
+def test_version_completion_and_short_base():
+    assert ok("--version").strip() == f"klkit {version('klkit')}"
+    assert ok("-V").strip() == f"klkit {version('klkit')}"
+    text = ok("--help")
+    assert "--install-completion" in text
+    assert "--show-completion" in text
+    short = as_json("kl", FAIR, LOADED, "-b", "2")["kl_divergence"]
+    assert short == pytest.approx(ss.entropy(FAIR_A, LOADED_A, base=2))
 
 
 # --- the real entry points, in a subprocess ---------------------------------------------------

@@ -9,7 +9,8 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any, ParamSpec
+from importlib.metadata import version
+from typing import Annotated, Any, ParamSpec
 
 import typer
 
@@ -34,11 +35,34 @@ app = typer.Typer(
         "distribution)."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion and --show-completion, Typer's own
     pretty_exceptions_enable=False,
 )
 
 _P = ParamSpec("_P")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"klkit {version('klkit')}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_version,
+            is_eager=True,
+            help="Print klkit's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    pass  # the commands do the work; this holds the app-wide --version
+
 
 _ARGUMENTS = {"p": "P", "q": "Q", "y": "Y", "y_hat": "Y_HAT", "outcomes": "--outcomes"}
 CLI = Spelling(

@@ -31,6 +31,7 @@ Base = Annotated[
     str,
     typer.Option(
         "--base",
+        "-b",
         help="Logarithm base: a number > 1 (2, 10, 1.5), e, or a unit: bits (2), nats (e), "
         "bans (10).",
     ),
