@@ -14,7 +14,7 @@ from typing import Any
 
 from klkit._api import _route
 from klkit._api._linear import linear_rows
-from klkit._api._options import HALF, as_xp, mask, rows_with_options, size
+from klkit._api._options import HALF, as_xp, check_nonnegative, mask, rows_with_options, size
 from klkit._backends import _namespace
 from klkit._core import _rows
 from klkit._core._checks import as_axis, check_base
@@ -258,9 +258,5 @@ def _elementwise(
             f"{shape} (the broadcast shape of `y` and `y_hat`)."
         )
         raise ValueError(msg)
-    readable = not (_namespace.is_traced(w) or _namespace.is_traced(like))
-    checkable = validate and readable and not _namespace.can_defer_checks(w)
-    if checkable and not bool(xp.all(xp.isfinite(w) & (w >= 0))):
-        msg = f"`{name}` must be finite and >= 0."
-        raise ValueError(msg)
+    check_nonnegative(name, w, xp, enabled=validate, what=f"`{name}` entries")
     return w

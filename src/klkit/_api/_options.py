@@ -27,7 +27,17 @@ from klkit._core._checks import as_axis, check_axis
 from klkit._core._inputs import Labels, Logits, LogProbs, broadcast_shape, convert, prepare
 from klkit._typing import Array, Namespace
 
-__all__ = ["HALF", "as_xp", "mask", "rows_with_options", "size"]
+__all__ = [
+    "HALF",
+    "Frame",
+    "as_xp",
+    "check_nonnegative",
+    "mask",
+    "rewrap",
+    "rows_with_options",
+    "size",
+    "weight_array",
+]
 
 HALF = ("float16", "bfloat16")
 """Floating dtypes computed in float32 and returned in their own dtype."""
@@ -63,13 +73,13 @@ def rows_with_options(
         if isinstance(v, Logits) and v.temperature != 1.0:
             arrays[i] = arrays[i] / v.temperature
     ax_given = as_axis(axis)
-    frame = _Frame.of(xp, kinds, arrays, [n for n, _ in items], ax_given)
+    frame = Frame.of(xp, kinds, arrays, [n for n, _ in items], ax_given)
     keep = frame.keep(where, originals, arrays)
     if keep is not None:
         arrays = [
             frame.stand_in(a, k, keep, dtype, normalize) for a, k in zip(arrays, kinds, strict=True)
         ]
-    plain_args = {n: _rewrap(v, a) for (n, v), a in zip(items, arrays, strict=True)}
+    plain_args = {n: rewrap(v, a) for (n, v), a in zip(items, arrays, strict=True)}
     smoothed = [i for i, v in enumerate(originals) if isinstance(v, Labels) and v.smoothing]
     counts: Array | None = keep
     if weight is not None or smoothed:
@@ -109,7 +119,10 @@ def _torch_labels(
     if as_axis(axis) not in (-1, z.ndim - 1) or any(h in str(z.dtype) for h in HALF):
         return None
     if weight is not None and not _namespace.is_array(weight):
-        weight = _namespace.namespace(z, names=["q"]).asarray(weight, device=z.device)
+        try:
+            weight = _namespace.namespace(z, names=["q"]).asarray(weight, device=z.device)
+        except (TypeError, ValueError):
+            return None  # the generic path names the problem
     return _torch_losses.torch_ce_options(
         p.array,
         z / q.temperature if q.temperature != 1.0 else z,
@@ -120,7 +133,7 @@ def _torch_labels(
     )
 
 
-def _rewrap(original: Any, array: Array) -> Any:
+def rewrap(original: Any, array: Array) -> Any:
     if isinstance(original, Logits):
         return Logits(array)
     if isinstance(original, LogProbs):
@@ -159,31 +172,46 @@ def _smoothed(
 
 def _weights(weight: Any, prep: Any) -> Array:
     """``weight`` as a (K,) array of the inputs' library and dtype, checked."""
-    xp, k = prep.xp, int(prep.n_outcomes or 0)
-    device = _namespace.device_of(prep.dists[-1].array)
+    like = prep.dists[-1].array
+    k = int(prep.n_outcomes or 0)
+    return weight_array(weight, prep.xp, k, like, prep.dtype, enabled=prep.checks.active)
+
+
+def weight_array(
+    weight: Any, xp: Namespace, k: int, like: Array, dtype: Any, *, enabled: bool
+) -> Array:
+    """Per-class ``weight`` as a (K,) array of ``like``'s library in ``dtype``, checked."""
     try:
-        w = as_xp(weight, xp, device, prep.dists[-1].array)
+        w = as_xp(weight, xp, _namespace.device_of(like), like)
     except (TypeError, ValueError):
         msg = f"`weight` must be an array of {k} per-class weights; got {type(weight).__name__}."
         raise ValueError(msg) from None
     if tuple(w.shape) != (k,):
         msg = f"`weight` has shape {tuple(w.shape)}; it must be ({k},), one weight per class."
         raise ValueError(msg)
-    w = xp.astype(w, prep.dtype)
-    readable = not (_namespace.is_traced(w) or _namespace.is_traced(prep.dists[-1].array))
-    if prep.checks.active and readable and not _namespace.can_defer_checks(w):
-        bad = ~(xp.isfinite(w) & (w >= 0))
-        if bool(xp.any(bad)):
-            idx = int(xp.argmax(xp.astype(bad, xp.int32)))
-            msg = (
-                f"`weight` has {float(w[idx])!r} at index {idx}; class weights must be "
-                "finite and >= 0."
-            )
-            raise ValueError(msg)
+    w = xp.astype(w, dtype)
+    check_nonnegative("weight", w, xp, enabled=enabled, what="class weights")
     return w
 
 
-class _Frame:
+def check_nonnegative(name: str, w: Array, xp: Namespace, *, enabled: bool, what: str) -> None:
+    """Raise a ValueError naming ``name`` unless every entry is finite and >= 0.
+
+    Checked at call time on every library: a Dask option array (class weights,
+    ``pos_weight``) is computed for it, as options are small next to the data. Inside
+    ``jax.jit`` or ``torch.compile`` nothing can be read, so nothing is checked.
+    """
+    if not enabled or _namespace.is_compiling() or _namespace.is_jax_tracer(w):
+        return
+    flat = xp.reshape(~(xp.isfinite(w) & (w >= 0)), (-1,))
+    if bool(xp.any(flat)):
+        index = int(xp.argmax(xp.astype(flat, xp.int8)))
+        value = float(xp.reshape(w, (-1,))[index])
+        msg = f"`{name}` has {value!r} at flat index {index}; {what} must be finite and >= 0."
+        raise ValueError(msg)
+
+
+class Frame:
     """Where the rows are: the row shape and the outcome axis of the padded arrays."""
 
     def __init__(self, xp: Namespace, rows: tuple[int, ...], ax: int | None, ndim: int) -> None:
@@ -197,7 +225,7 @@ class _Frame:
         arrays: list[Array],
         names: list[str],
         axis: int | None,
-    ) -> _Frame:
+    ) -> Frame:
         if axis is None or all(k == "labels" for k in kinds):
             shapes = [tuple(a.shape) for a, k in zip(arrays, kinds, strict=True) if k == "labels"]
             rows = () if axis is None else broadcast_shape(shapes, names)

@@ -231,7 +231,13 @@ def torch_linear_cross_entropy(
     if weight is not None:
         weight = weight.to(h.dtype)
     target = y.to(torch.int64)
-    ignore = -100 if ignore_index is None else ignore_index
+    # no default ignore index: torch's -100 is an ordinary (out-of-range) label here
+    ignore = torch.iinfo(torch.int64).min if ignore_index is None else ignore_index
+    keep = target != ignore
+    # labels out of range (validate=False) take the chunked path: NaN rows, as Logits
+    in_range = (target >= 0) & (target < w.shape[0])
+    if target.numel() and not bool((in_range | ~keep).all()):
+        return None
     if temperature != 1.0:
         h = h / temperature
         b = None if b is None else b / temperature
@@ -245,14 +251,20 @@ def torch_linear_cross_entropy(
         ignore_index=ignore,
         options=torch.nn.LinearCrossEntropyOptions(),
     )
+    safe = torch.where(keep, target, 0)
+    confident = torch.nonzero((rows.detach() < CONFIDENT) & keep).squeeze(1)
+    if confident.numel():  # exact from log1p of the non-maximal mass, as for Logits
+        z = h[confident] @ w.T
+        z = z if b is None else z + b
+        exact = confident_ce(z, target[confident])
+        if weight is not None:
+            exact = exact * weight[safe[confident]]
+        rows = rows.index_put((confident,), exact)
     if ignore_index is None and weight is None:
         return rows, None
-    keep = (
-        target != ignore if ignore_index is not None else torch.ones_like(target, dtype=torch.bool)
-    )
     counts = keep.to(h.dtype)
     if weight is not None:
-        counts = torch.where(keep, weight[torch.where(keep, target, 0)], 0.0)
+        counts = torch.where(keep, weight[safe], 0.0)
     return rows, counts
 
 

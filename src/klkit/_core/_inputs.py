@@ -41,6 +41,7 @@ __all__ = [
     "float_dtype",
     "prepare",
     "unwrap",
+    "wide_labels",
 ]
 
 
@@ -342,13 +343,13 @@ def convert(
     dtype = float_dtype(xp, [arrays[i] for i in dense_idx], device)
     for i, k in enumerate(kinds):
         if k == "labels":
-            arrays[i] = _wide_labels(xp, arrays[i], device)
+            arrays[i] = wide_labels(xp, arrays[i], device)
         elif arrays[i].dtype != dtype:
             arrays[i] = xp.astype(arrays[i], dtype)
     return xp, kinds, arrays, dtype
 
 
-def _wide_labels(xp: Namespace, y: Array, device: Any) -> Array:
+def wide_labels(xp: Namespace, y: Array, device: Any) -> Array:
     """Labels in the library's default integer dtype when theirs is narrower.
 
     Class indices are compared with ``0..K-1`` and used to index: in uint8, class
