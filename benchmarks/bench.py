@@ -270,7 +270,10 @@ def child_peak(child: str, *args: str) -> float | None:
     if not sys.platform.startswith("linux"):
         return None
     argv = [sys.executable, "-c", _PEAK_PRELUDE + child, *args]
-    out = subprocess.run(argv, capture_output=True, text=True, check=False)
+    # glibc raises its mmap threshold after a large free and keeps freed blocks in the
+    # heap: a fixed threshold makes resident memory track live memory
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(2**20)}
+    out = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)
     if out.returncode:  # e.g. /proc/self/clear_refs not writable here
         return None
     return float(out.stdout.split()[-1])

@@ -16,6 +16,7 @@ and ``bias`` for non-finite entries.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -237,40 +238,41 @@ def _chunks(
     """Rows chunk by chunk; each chunk recomputed in the backward pass."""
     n, k = int(h.shape[0]), int(w.shape[0])
     step = max(1, CHUNK_BYTES // max(1, k * _itemsize(h)))
-    rows, counts = [], []
-    for start in range(0, n, step):
-        stop = min(n, start + step)
+    bounds = [(start, min(n, start + step)) for start in range(0, n, step)]
+
+    def block(start: int, stop: int, h_c: Array, w_: Array, b_: Array | None) -> Any:
+        z = h_c @ w_.T
+        if b_ is not None:
+            z = z + b_
+        if temperature != 1.0:
+            z = z / temperature
         p_c = _slice(p, start, stop)
         m_c = None if m is None else m[start:stop]
+        return rows_with_options(
+            public, {"p": p_c, "q": Logits(z)}, -1, normalize, False, m_c, weight
+        )
 
-        def block(h_c: Array, w_: Array, b_: Array | None, p_c: Any = p_c, m_c: Any = m_c) -> Any:
-            z = h_c @ w_.T
-            if b_ is not None:
-                z = z + b_
-            if temperature != 1.0:
-                z = z / temperature
-            q_c = Logits(z)
-            return rows_with_options(
-                public, {"p": p_c, "q": q_c}, -1, normalize, False, m_c, weight
-            )
-
-        r, c = _recomputed(block, h[start:stop, ...], w, b)
-        rows.append(r)
-        if c is not None:
-            counts.append(c)
-    out = rows[0] if len(rows) == 1 else xp.concat(rows)
+    library = _namespace.library_of(h)
+    if library == "torch" and not _needs_grad(p):
+        return _torch.chunked_rows(block, h, w, b, bounds)
+    outs = []
+    for start, stop in bounds:
+        if library in ("torch", "jax"):  # recomputed in the backward pass
+            check = _torch.checkpoint if library == "torch" else _jax.checkpoint
+            outs.append(check(functools.partial(block, start, stop), h[start:stop, ...], w, b))
+        else:
+            outs.append(block(start, stop, h[start:stop, ...], w, b))
+    rows = xp.concat([r for r, _ in outs]) if len(outs) > 1 else outs[0][0]
+    counts = [c for _, c in outs if c is not None]
     if not counts:
-        return out, None
-    return out, counts[0] if len(counts) == 1 else xp.concat(counts)
+        return rows, None
+    return rows, xp.concat(counts) if len(counts) > 1 else counts[0]
 
 
-def _recomputed(block: Callable[..., Any], h: Array, w: Array, b: Array | None) -> Any:
-    """``block(h, w, b)``, recomputed in the backward pass where the library has one."""
-    if _namespace.library_of(h) == "torch":
-        return _torch.checkpoint(block, h, w, b)
-    if _namespace.library_of(h) == "jax":
-        return _jax.checkpoint(block, h, w, b)
-    return block(h, w, b)
+def _needs_grad(p: Any) -> bool:
+    """Whether P is a torch tensor that needs a gradient (then each chunk is checkpointed)."""
+    raw = p.array if isinstance(p, Logits | LogProbs | Labels) else p
+    return bool(getattr(raw, "requires_grad", False))
 
 
 def _itemsize(a: Array) -> int:

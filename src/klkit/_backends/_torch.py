@@ -23,6 +23,7 @@ from klkit._numerics import EXACT_BELOW, NEAR, series, sum_tolerance
 __all__ = [
     "CONFIDENT",
     "checkpoint",
+    "chunked_rows",
     "confident_ce",
     "torch_bce_logits",
     "torch_ce_labels_logits",
@@ -268,11 +269,79 @@ def torch_linear_cross_entropy(
     return rows, counts
 
 
+def chunked_rows(
+    block: Any, h: Any, w: Any, b: Any | None, bounds: list[tuple[int, int]]
+) -> tuple[Any, Any | None]:
+    """Rows of ``block(start, stop, h[start:stop], w, b)`` over ``bounds``, concatenated.
+
+    ``block`` returns ``(rows, counts or None)`` of one chunk. With gradients, a custom
+    autograd Function runs the chunks without a graph and, in the backward pass,
+    recomputes one chunk at a time and takes its gradients to ``h``, ``w`` and ``b``
+    (``torch.autograd.grad``), so memory holds one chunk's graph, never all of them.
+    Resident memory can still grow with the number of chunks where glibc's malloc
+    raises its mmap threshold after the first large free and keeps freed chunks in
+    the heap; with ``MALLOC_MMAP_THRESHOLD_`` fixed (as the benchmark does) the peak
+    is one chunk's.
+    """
+    torch = sys.modules["torch"]
+    needs = torch.is_grad_enabled() and any(a is not None and a.requires_grad for a in (h, w, b))
+    if not needs:
+        return _concat([block(s, e, h[s:e], w, b) for s, e in bounds])
+    rows, counts = _chunked_function().apply(h, w, b, block, bounds)
+    return rows, None if counts.numel() == 0 else counts  # empty: no counts (see forward)
+
+
+def _concat(outs: list[tuple[Any, Any | None]]) -> tuple[Any, Any | None]:
+    torch = sys.modules["torch"]
+    rows = torch.cat([r for r, _ in outs])
+    counts = [c for _, c in outs if c is not None]
+    return rows, torch.cat(counts) if counts else None
+
+
+def _chunked_function() -> Any:
+    torch = sys.modules["torch"]
+
+    class Chunked(torch.autograd.Function):  # type: ignore[misc,name-defined]
+        @staticmethod
+        def forward(ctx: Any, h: Any, w: Any, b: Any, block: Any, bounds: Any) -> Any:
+            ctx.block, ctx.bounds = block, bounds
+            ctx.save_for_backward(h, w, b)
+            rows, counts = _concat([block(s, e, h[s:e], w, b) for s, e in bounds])
+            counts = rows.new_empty((0,)) if counts is None else counts
+            ctx.mark_non_differentiable(counts)
+            return rows, counts
+
+        @staticmethod
+        def backward(ctx: Any, g: Any, _counts: Any) -> Any:
+            h, w, b = ctx.saved_tensors
+            want = ctx.needs_input_grad[:3]
+            grads: list[Any] = [
+                torch.zeros_like(x) if x is not None and need else None
+                for x, need in zip((h, w, b), want, strict=True)
+            ]
+            for s, e in ctx.bounds:
+                with torch.enable_grad():
+                    hc = h[s:e].detach().requires_grad_(want[0])
+                    wc = w.detach().requires_grad_(want[1])
+                    bc = None if b is None else b.detach().requires_grad_(want[2])
+                    rows, _ = ctx.block(s, e, hc, wc, bc)
+                    inputs = [x for x, need in zip((hc, wc, bc), want, strict=True) if need]
+                    parts = iter(torch.autograd.grad(rows, inputs, g[s:e]))
+                if want[0]:
+                    grads[0][s:e] += next(parts)
+                for i in (1, 2):
+                    if want[i]:
+                        grads[i] += next(parts)
+            return grads[0], grads[1], grads[2], None, None
+
+    return Chunked
+
+
 def checkpoint(block: Any, *args: Any) -> Any:
     """``block(*args)``, recomputed in the backward pass (``torch.utils.checkpoint``).
 
-    Without a tensor that needs a gradient (or under ``torch.no_grad``) there is no
-    backward pass and the block just runs.
+    For chunks whose other inputs need gradients too (see :func:`chunked_rows`).
+    Without a tensor that needs a gradient there is no backward pass: it just runs.
     """
     torch = sys.modules["torch"]
     needs = torch.is_grad_enabled() and any(a is not None and a.requires_grad for a in args)

@@ -99,8 +99,8 @@ class LinearLogits:
     probabilities, ``Logits``, ``LogProbs``) and every loss option. The rows are
     computed a chunk at a time, so memory beyond the inputs is one chunk of logits
     (:data:`klkit._api._linear.CHUNK_BYTES`), not ``N x K``: on torch with
-    ``F.linear_cross_entropy`` (chunked) where it covers the call, else chunks
-    recomputed in the backward pass (``torch.utils.checkpoint``); on JAX chunks under
+    ``F.linear_cross_entropy`` (chunked) where it covers the call, else klkit's chunks,
+    recomputed one at a time in the backward pass; on JAX chunks under
     ``jax.checkpoint``; NumPy and Dask forward only. Values and gradients (to ``h``,
     ``weight`` and ``bias``) equal the materialised computation.
 
