@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import mpmath as mp
 import numpy as np
 import pytest
 from backends import Backend, requires
@@ -310,7 +311,8 @@ def test_torch_argument_order_is_refused_with_the_klkit_spelling():
     z, y = np.zeros((2, 3)), np.array([0, 1])
     for wrap in (kl.Logits, kl.LogProbs):
         for f in (kl.cross_entropy, kl.kl_divergence, kl.js_divergence, kl.js_distance):
-            with pytest.raises(kl.DistributionError, match=r"cross_entropy\(Labels\(y\)"):
+            spelling = rf"{f.__name__}\(Labels\(y\), {wrap.__name__}\(z\)\)"
+            with pytest.raises(kl.DistributionError, match=spelling):
                 f(wrap(z), kl.Labels(y))
 
 
@@ -460,3 +462,111 @@ def test_readme_distillation_example_runs_and_equals_torch():
     )
     hard = F.cross_entropy(z, y, ignore_index=-100, label_smoothing=0.1)
     np.testing.assert_allclose(scope["loss"], float(0.5 * soft + 0.5 * hard), rtol=1e-12)
+
+
+# --- found by review: options reach every path ------------------------------------------------
+
+
+def test_js_distance_reads_temperature_and_smoothing():
+    g = np.random.default_rng(20)
+    z, t = g.normal(size=(4, 3)), g.normal(size=(4, 3))
+    np.testing.assert_allclose(
+        kl.js_distance(kl.Logits(t, temperature=2.0), kl.Logits(z)),
+        kl.js_distance(kl.Logits(t / 2), kl.Logits(z)),
+        rtol=1e-14,
+    )
+    y = np.array([0, 2, 1, 1])
+    np.testing.assert_allclose(
+        kl.js_distance(kl.Labels(y, smoothing=0.1), kl.Logits(z)),
+        kl.js_distance(0.9 * np.eye(3)[y] + 0.1 / 3, kl.Logits(z)),
+        rtol=1e-13,
+    )
+
+
+def test_named_outcomes_keep_the_options():
+    import pandas as pd
+
+    p = pd.Series([0.2, 0.3, 0.5], index=["a", "b", "c"])
+    z = pd.Series([1.0, 2.0, 0.0], index=["c", "a", "b"])
+    want = kl.kl_divergence(p.to_numpy(), kl.Logits(np.array([2.0, 0.0, 1.0]) / 2))
+    assert np.isclose(kl.kl_divergence(p, kl.Logits(z, temperature=2.0)), want, rtol=1e-14)
+
+
+def test_explain_applies_temperature_and_refuses_loss_options():
+    z = np.array([1.0, -0.5, 2.0])
+    b = kl.explain(kl.Logits(z, temperature=4.0), kl.Logits(z))
+    assert np.isclose(b.kl_divergence, kl.kl_divergence(kl.Logits(z / 4), kl.Logits(z)))
+    np.testing.assert_allclose(b.p, np.exp(z / 4) / np.exp(z / 4).sum())
+    with pytest.raises(ValueError, match="smoothing"):
+        kl.explain(kl.Labels(1, smoothing=0.1), z / z.sum())
+
+
+def test_option_arrays_are_checked_on_dask_too():
+    da = requires(Backend.DASK, "dask.array")
+    z, y = np.zeros((2, 3)), np.array([0, 1])
+    with pytest.raises(ValueError, match="weight"):
+        kl.cross_entropy(
+            kl.Labels(da.from_array(y)),
+            kl.Logits(da.from_array(z)),
+            weight=da.from_array(-np.ones(3)),
+        )
+    with pytest.raises(ValueError, match="pos_weight"):
+        kl.binary_cross_entropy(
+            da.from_array(np.ones(3)),
+            kl.Logits(da.from_array(np.zeros(3))),
+            pos_weight=da.from_array(np.array([1.0, np.nan, 1.0])),
+        )
+
+
+def test_smoothing_without_a_class_axis_names_smoothing():
+    with pytest.raises(ValueError, match="smoothing"):
+        kl.entropy(kl.Labels(np.array([0, 1]), smoothing=0.1))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"smoothing": 0.1}, {"weight": np.ones(3)}, {"ignore_index": -1}],
+    ids=["plain", "smoothing", "weight", "ignore"],
+)
+def test_out_of_range_labels_without_validation_are_nan_rows_on_every_path(options):
+    z = np.random.default_rng(21).normal(size=(2, 3))
+    weight = options.pop("weight", None)
+    got = kl.cross_entropy(
+        kl.Labels(np.array([7, 1]), **options), kl.Logits(z), weight=weight, validate=False
+    )
+    assert np.isnan(got[0])
+    assert np.isfinite(got[1])
+
+
+def test_linear_logits_on_torch_has_no_default_ignore_index_and_no_raw_errors():
+    h = torch.randn(4, 3, dtype=torch.float64)
+    w = torch.randn(5, 3, dtype=torch.float64)
+    y = torch.tensor([0, -100, 2, 1])
+    with pytest.raises(kl.DistributionError, match="-100"):
+        kl.cross_entropy(kl.Labels(y), kl.LinearLogits(h, w))
+    rows = kl.cross_entropy(
+        kl.Labels(torch.tensor([0, 7, 2, 1])), kl.LinearLogits(h, w), validate=False
+    )
+    assert torch.isnan(rows[1])
+    assert torch.isfinite(rows[[0, 2, 3]]).all()
+
+
+def test_linear_logits_keep_confident_rows_exact():
+    h = torch.tensor([[40.0, 0.0], [0.0, 1.0]], dtype=torch.float64)
+    w = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]], dtype=torch.float64)
+    y = torch.tensor([0, 1])
+    rows = kl.cross_entropy(kl.Labels(y), kl.LinearLogits(h, w))
+    exact = float(mp.log1p(2 * mp.exp(-40)))
+    assert float(rows[0]) == pytest.approx(exact, rel=1e-14)
+
+
+def test_clear_errors_for_misplaced_wrappers_and_bad_weights():
+    z = torch.zeros(2, 3)
+    with pytest.raises(TypeError, match="LinearLogits"):
+        kl.binary_cross_entropy(
+            torch.ones(2, 3), kl.LinearLogits(torch.zeros(2, 4), torch.zeros(3, 4))
+        )
+    with pytest.raises(ValueError, match="weight"):
+        kl.cross_entropy(kl.Labels(torch.tensor([0, 1])), kl.Logits(z), weight="abc")
+    with pytest.raises(kl.DistributionError, match=r"js_divergence\(Labels\(y\), Logits\(z\)\)"):
+        kl.js_divergence(kl.Logits(z), kl.Labels(torch.tensor([0, 1])))

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from klkit._api import _losses
 from klkit._api._measures import cross_entropy, entropy, kl_divergence
 from klkit._api._route import quiet
 from klkit._backends import _namespace
@@ -307,6 +308,8 @@ def explain(
     ones, so D(P||Q) stays >= 0.
     """
     unit = resolve_base(base)
+    _losses.check_order(explain, {"p": p, "q": q})
+    p, q = _losses.resolved(p, "p"), _losses.resolved(q, "q")
     aligned, index = align_outcomes([("p", p), ("q", q)], axis=-1)
     (_, p), (_, q) = aligned
     prep = prepare(aligned, axis=-1, normalize=normalize, validate=True)

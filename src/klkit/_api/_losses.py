@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from klkit._api import _route
 from klkit._api._linear import linear_rows
 from klkit._api._options import HALF, as_xp, check_nonnegative, mask, rows_with_options, size
@@ -24,7 +26,15 @@ from klkit._core._named import align_outcomes, is_named
 from klkit._typing import Array, Namespace
 from klkit.distributions._measure import is_distribution
 
-__all__ = ["REDUCTIONS", "binary_loss", "check_order", "check_reduction", "loss"]
+__all__ = [
+    "REDUCTIONS",
+    "binary_loss",
+    "check_order",
+    "check_reduction",
+    "js_distance",
+    "loss",
+    "resolved",
+]
 
 REDUCTIONS = ("none", "sum", "mean")
 
@@ -61,10 +71,10 @@ def check_order(public: Callable[..., Any], args: dict[str, Any]) -> None:
         kind = type(p).__name__
         raise DistributionError(
             problem=f"is `klkit.{kind}(...)` and {{name:q}} is `klkit.Labels(...)`: this "
-            "is torch's (input, target) order. klkit's order is (target, prediction), "
-            "as in the post: P is what happens, Q what you predicted.",
+            "is torch's (input, target) order. klkit's order is (target, prediction): "
+            "P is what happens, Q what you predicted.",
             argument="p",
-            fix=f"Swap them: `cross_entropy(Labels(y), {kind}(z))`.",
+            fix=f"Swap them: `{public.__name__}(Labels(y), {kind}(z))`.",
         )
 
 
@@ -128,7 +138,7 @@ def loss(
         aligned, _ = _route_align(args, axis)
         args = aligned
     if isinstance(args.get("q"), LinearLogits):
-        if axis != -1:
+        if axis not in (-1, getattr(args["q"].h, "ndim", 0) - 1):
             msg = "`LinearLogits` has its classes on the last axis: leave `axis` at -1."
             raise ValueError(msg)
         rows, counts = linear_rows(
@@ -260,3 +270,59 @@ def _elementwise(
         raise ValueError(msg)
     check_nonnegative(name, w, xp, enabled=validate, what=f"`{name}` entries")
     return w
+
+
+def js_distance(
+    public: Callable[..., Any],
+    divergence: Callable[..., Any],
+    args: dict[str, Any],
+    base: object,
+    axis: object,
+    keepdims: bool,
+    normalize: bool,
+    validate: bool,
+) -> Any:
+    """Return ``sqrt(JS / log b)``.
+
+    With options (temperature, labels' options, half precision) JS comes from
+    :func:`loss` of ``divergence``; otherwise from the router.
+    """
+    check_order(public, args)
+    if not _has_options(args) and _half(args) is None:
+        return _route.measure(public, args, base, axis, keepdims, normalize, validate)
+    log_base = check_base(base)
+    js = loss(divergence, args, None, axis, keepdims, normalize, validate)
+    xp = _namespace.namespace(js, names=["result"]) if hasattr(js, "shape") else None
+    if xp is None:
+        js = _namespace.numpy_namespace().asarray(js)
+        xp = _namespace.numpy_namespace()
+    if log_base is not None:
+        js = js / log_base
+    pos = js > 0  # the root's derivative is infinite at 0: taken as 0
+    return _namespace.numpy_scalar(xp.where(pos, xp.sqrt(xp.where(pos, js, 1.0)), 0.0), xp)
+
+
+def resolved(value: Any, name: str) -> Any:
+    """Return ``value`` for :func:`klkit.explain`: Logits' temperature applied.
+
+    explain compares one pair of distributions, so ``Labels``' ignore_index and
+    smoothing, and ``LinearLogits``, have no place there.
+    """
+    if isinstance(value, Logits) and value.temperature != 1.0:
+        raw = value.array
+        if isinstance(raw, list | tuple):
+            raw = np.asarray(raw, dtype=float)
+        return Logits(raw / value.temperature)
+    if isinstance(value, Labels) and (value.ignore_index is not None or value.smoothing):
+        msg = (
+            f"explain compares one pair of distributions: `{name}` as `klkit.Labels` takes "
+            "no ignore_index or smoothing. Pass the smoothed probabilities themselves."
+        )
+        raise ValueError(msg)
+    if isinstance(value, LinearLogits):
+        msg = (
+            f"explain takes `{name}` as probabilities, Logits, LogProbs or Labels, "
+            "not LinearLogits."
+        )
+        raise TypeError(msg)
+    return value

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from klkit._api import _losses, _route
+from klkit._api import _losses
 from klkit._api._route import quiet
 
 __all__ = [
@@ -389,8 +389,9 @@ def js_distance(
     True
     """
     args = {"p": p, "q": q}
-    _losses.check_order(js_distance, args)
-    return _route.measure(js_distance, args, base, axis, keepdims, normalize, validate)
+    return _losses.js_distance(
+        js_distance, js_divergence, args, base, axis, keepdims, normalize, validate
+    )
 
 
 @quiet
@@ -409,7 +410,7 @@ def binary_cross_entropy(
 
     0 when the prediction :math:`\hat y` matches a 0/1 target, +inf when it is
     certainly wrong (:math:`\hat y = 0` for :math:`y = 1`). Soft targets in
-    :math:`[0, 1]` are allowed. Take ``.mean()`` for the usual loss.
+    :math:`[0, 1]` are allowed. ``reduction="mean"`` gives the usual loss.
 
     Parameters
     ----------

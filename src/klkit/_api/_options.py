@@ -152,6 +152,13 @@ def _smoothed(
 ) -> Array:
     """Rows of ``public`` with the smoothed labels read as probabilities."""
     xp = prep.xp
+    if prep.n_outcomes is None:
+        msg = (
+            "`Labels(..., smoothing=...)` needs the number of classes K, but no argument "
+            "has a class axis (labels only). Pass the other side as probabilities or "
+            "logits, or the smoothed probabilities themselves."
+        )
+        raise ValueError(msg)
     k = int(prep.n_outcomes)
     new: dict[str, Any] = {}
     for i, d in enumerate(prep.dists):
@@ -167,7 +174,10 @@ def _smoothed(
         else:
             new[d.name] = d.array
     out = _route.measure(public, new, None, prep.axis, False, normalize, False)
-    return out if hasattr(out, "shape") else xp.asarray(out)
+    out = out if hasattr(out, "shape") else xp.asarray(out)
+    for i in smoothed:  # validate=False: a label outside 0..K-1 is a NaN row
+        out = xp.where(_rows.labels_in_range(prep.dists[i], prep), out, xp.nan)
+    return out
 
 
 def _weights(weight: Any, prep: Any) -> Array:

@@ -21,7 +21,7 @@ import numpy as np
 from klkit._backends import _dask, _namespace, _numpy, _torch, _torch_losses
 from klkit._core import _rows
 from klkit._core._checks import as_axis, check_base
-from klkit._core._inputs import Labels, Logits, LogProbs, Prepared, prepare
+from klkit._core._inputs import Labels, LinearLogits, Logits, LogProbs, Prepared, prepare
 from klkit._core._named import align_outcomes, is_named
 from klkit._typing import Array
 from klkit.distributions._measure import family_measure, is_distribution
@@ -238,6 +238,13 @@ def check_bce_wrappers(y: Any, y_hat: Any) -> None:
             f"`y` was given as `klkit.{type(y).__name__}(...)`; binary_cross_entropy "
             "takes plain targets in [0, 1] (0/1 labels or soft targets). Pass the "
             "array itself."
+        )
+        raise TypeError(msg)
+    if isinstance(y_hat, LinearLogits):
+        msg = (
+            "`y_hat` was given as `klkit.LinearLogits(...)`, a prediction of "
+            "cross_entropy and kl_divergence; binary_cross_entropy takes probabilities or "
+            "`klkit.Logits(z)` (compute `h @ weight.T + bias` for one output)."
         )
         raise TypeError(msg)
     if isinstance(y_hat, Labels | LogProbs):

@@ -8,6 +8,7 @@ matched by position, when the lengths agree, and keeps its names.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,7 +51,8 @@ def split_names(value: object, *, axis: int | None) -> Named:
     """
     kind, raw_value = unwrap(value)
     raw: Any = raw_value
-    rewrap: Any = type(value) if kind != "probs" else None
+    # the same wrapper with its options (temperature, ignore_index, smoothing)
+    rewrap: Any = (lambda a: dataclasses.replace(value, array=a)) if kind != "probs" else None
     outcomes: tuple[Any, ...] | None = None
     rows: tuple[Any, ...] | None = None
     if isinstance(raw, Mapping):
@@ -101,7 +103,7 @@ def _length(values: Any, axis: int) -> int | None:
 def _take(value: Any, order: list[int], axis: int) -> Any:
     kind, raw = unwrap(value)
     moved = np.take(np.asarray(raw), order, axis=axis)
-    return type(value)(moved) if kind != "probs" else moved
+    return dataclasses.replace(value, array=moved) if kind != "probs" else moved  # options kept
 
 
 def _check_names(name: str, names: Sequence[Any], what: str) -> None:

@@ -296,4 +296,12 @@ def weighted_cross_entropy_rows(
     terms = xp.where(pos, -wp * log_q, 0.0)
     infinite = xp.any(pos & zero, axis=ax)
     rows = xp.sum(terms, axis=ax) + xp.where(infinite, xp.inf, 0.0)
+    if pd.kind == "labels":  # validate=False: a label outside 0..K-1 is a NaN row
+        rows = xp.where(labels_in_range(pd, prep), rows, xp.nan)
     return rows, label_weight
+
+
+def labels_in_range(d: Dist, prep: Prepared) -> Array:
+    """Rows whose label is a class index in 0..K-1 (a bool array shaped like the rows)."""
+    a = prep.xp.squeeze(d.array, axis=prep.axis)
+    return (a >= 0) & (a < int(prep.n_outcomes or 0))
