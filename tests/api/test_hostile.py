@@ -415,6 +415,10 @@ def test_measures_on_hostile_arrays(all_libs, data):
             expected = np.expand_dims(expected, axis % ndim)
         got = host(out)
         rdt = out.dtype if hasattr(out, "dtype") else np.float64
+        if name == "js_distance" and normalize:
+            # the shares' rounding moves JS by ~eps sqrt(JS), so its root by ~sqrt of
+            # that: compare the squares, with the divergence's slack
+            got, expected = np.square(got), np.square(expected)
         assert_close(got, expected, rdt, f"{name} {backend} {kinds} {dtype}", normalized=normalize)
 
     def call() -> Any:

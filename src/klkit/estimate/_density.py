@@ -78,13 +78,14 @@ def own_log_density(d: Dist, x: NDArray) -> NDArray:
 def mean_and_se(values: NDArray) -> tuple[float, float]:
     """Monte Carlo mean and its standard error; +inf terms give +inf with no error.
 
-    Terms near float64's maximum (a KL of 1e305 nats) are scaled down first, so their
-    sum does not overflow where their mean does not.
+    Terms beyond 1e150 (a KL of 1e305 nats) are scaled down first, so that neither
+    their sum nor the squares of the standard deviation overflow where the mean and
+    its error do not.
     """
     if not np.all(np.isfinite(values)):
         return (math.inf if np.all(values > -np.inf) else math.nan), math.nan
     top = float(np.max(np.abs(values), initial=0.0))
-    scale = top if top > 1e300 else 1.0
+    scale = top if top > 1e150 else 1.0
     scaled = values / scale
     mean = float(np.mean(scaled)) * scale
     return mean, float(np.std(scaled, ddof=1)) * scale / math.sqrt(values.size)
