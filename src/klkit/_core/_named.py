@@ -52,7 +52,8 @@ def split_names(value: object, *, axis: int | None) -> Named:
     kind, raw_value = unwrap(value)
     raw: Any = raw_value
     # the same wrapper with its options (temperature, ignore_index, smoothing)
-    rewrap: Any = (lambda a: dataclasses.replace(value, array=a)) if kind != "probs" else None
+    wrapper: Any = value
+    rewrap: Any = (lambda a: dataclasses.replace(wrapper, array=a)) if kind != "probs" else None
     outcomes: tuple[Any, ...] | None = None
     rows: tuple[Any, ...] | None = None
     if isinstance(raw, Mapping):
