@@ -64,11 +64,12 @@ def torch_kl_logits(p: Any, z: Any, *, p_logits: bool, validate: bool) -> Any | 
         if p_logits:
             lp = torch.log_softmax(p, -1)
             probs = lp.exp()
-            terms.sub_(probs).add_(probs * (lp - lq))
+            terms.sub_(probs).addcmul_(probs, lp - lq)
             total = None
         else:
             probs, lp = p, None
-            terms.sub_(p).add_(torch.special.xlogy(p, p)).sub_(p * lq)
+            log_p = torch.special.xlogy(p, p)  # p log p, 0 at p = 0
+            terms.sub_(p).add_(log_p.addcmul_(p, lq, value=-1.0))
             total = p.sum(-1)
         rows = terms.sum(-1)
         del terms
@@ -130,9 +131,11 @@ def _kl_function() -> Any:
             p, lq, probs, lp, total, rows = ctx.saved_tensors
             g = g.unsqueeze(-1)
             grad_p = grad_z = None
-            if ctx.needs_input_grad[1]:
-                scale = 1.0 if total is None else total.unsqueeze(-1)
-                grad_z = g * (lq.exp() * scale - probs)
+            if ctx.needs_input_grad[1]:  # softmax(z) sum(P) - P, one new array
+                grad_z = lq.exp()
+                if total is not None:
+                    grad_z.mul_(total.unsqueeze(-1))
+                grad_z.sub_(probs).mul_(g)
             if ctx.needs_input_grad[0]:
                 if ctx.p_logits:
                     grad_p = g * probs * ((lp - lq) - rows.unsqueeze(-1))
@@ -180,7 +183,9 @@ def _bce_function() -> Any:
         def backward(ctx: Any, g: Any) -> Any:
             y, z = ctx.saved_tensors
             grad_y = -g * z if ctx.needs_input_grad[0] else None
-            grad_z = g * (torch.sigmoid(z) - y) if ctx.needs_input_grad[1] else None
+            grad_z = None
+            if ctx.needs_input_grad[1]:  # sigmoid(z) - y, one new array
+                grad_z = torch.sigmoid(z).sub_(y).mul_(g)
             return grad_y, grad_z, None
 
     return BCELogits
