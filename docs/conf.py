@@ -86,7 +86,15 @@ def _page_context(
     }
 
 
+def _all_when_pages_come_or_go(
+    app: Any, env: Any, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
+    """Rewrite every page when one is added or removed: its switch may now point elsewhere."""
+    return sorted(env.found_docs) if added or removed else []
+
+
 def setup(app: Any) -> dict[str, Any]:
     """Register the language switch."""
     app.connect("html-page-context", _page_context)
+    app.connect("env-get-outdated", _all_when_pages_come_or_go)
     return {"parallel_read_safe": True}
