@@ -102,3 +102,12 @@ def test_site_builds_without_warnings(tmp_path: Path) -> None:
     assert "2.585" in tutorial
     assert 'lang="ko"' in (out / "ko" / "tutorial.html").read_text(encoding="utf-8")
     assert 'href="../ko/tutorial.html"' in tutorial  # the language switch
+
+    import klkit
+    import klkit.estimate
+
+    api = (out / "en" / "api.html").read_text(encoding="utf-8")
+    names = [f"klkit.{n}" for n in klkit.__all__]
+    names += [f"klkit.estimate.{n}" for n in klkit.estimate.__all__]
+    missing = [n for n in names if f'id="{n}"' not in api]
+    assert not missing, f"the API reference lacks {missing}"
