@@ -1,0 +1,113 @@
+"""The documentation site: its code runs, Korean mirrors English, and it builds cleanly.
+
+* every ```python block of every page (English and Korean) runs as written, in order
+  within its page, in one namespace per page;
+* every English page has a Korean page of the same name with identical code blocks
+  (the API reference excepted: it is English only), and the Korean prose is Korean;
+* ``sphinx-build -W --keep-going -b html`` succeeds: no warning, and with ``nitpicky``
+  every internal reference (MyST links between pages, roles in docstrings) resolves.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from backends import Backend, requires
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+ENGLISH_ONLY = {"api.md"}  # the API reference is generated from the English docstrings
+FENCE = re.compile(r"^```python\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
+ANY_FENCE = re.compile(r"^```.*?^```[ \t]*$", re.DOTALL | re.MULTILINE)
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+LATIN = re.compile(r"[A-Za-z]")
+BACKEND_IMPORTS = {  # a page whose code imports one needs that backend (tests/backends.py)
+    Backend.TORCH: re.compile(r"^import torch\b", re.MULTILINE),
+    Backend.JAX: re.compile(r"^import jax\b", re.MULTILINE),
+    Backend.DASK: re.compile(r"^import dask\b", re.MULTILINE),
+}
+
+
+def pages(lang: str) -> list[Path]:
+    return sorted((DOCS / lang).glob("*.md"))
+
+
+def code_blocks(page: Path) -> list[tuple[int, str]]:
+    """The python blocks of a page with the line each starts on (for tracebacks)."""
+    text = page.read_text(encoding="utf-8")
+    return [(text.count("\n", 0, m.start(1)), m.group(1)) for m in FENCE.finditer(text)]
+
+
+ALL_PAGES = [DOCS / "index.md", *pages("en"), *pages("ko")]
+
+
+@pytest.mark.parametrize("page", ALL_PAGES, ids=lambda p: str(p.relative_to(DOCS)))
+def test_code_blocks_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = code_blocks(page)
+    for backend, imports in BACKEND_IMPORTS.items():
+        if any(imports.search(code) for _, code in blocks):
+            requires(backend)  # skipped locally when missing, a failure in CI
+    monkeypatch.chdir(tmp_path)  # a block that writes a file writes it here
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    namespace: dict[str, object] = {"__name__": "__docs__"}
+    for first_line, code in blocks:
+        # padded so that a traceback names the line of the page itself
+        exec(compile("\n" * first_line + code, str(page), "exec"), namespace)
+
+
+def test_pages_exist() -> None:
+    english = {p.name for p in pages("en")}
+    assert {"index.md", "tutorial.md", "howto.md", "guarantees.md", "migrating.md"} <= english
+    assert {"api.md", "glossary.md"} <= english
+
+
+@pytest.mark.parametrize("page", pages("en"), ids=lambda p: p.name)
+def test_korean_page_mirrors_english(page: Path) -> None:
+    korean = DOCS / "ko" / page.name
+    if page.name in ENGLISH_ONLY:
+        assert not korean.exists(), f"{korean} exists, but {page.name} is English only"
+        return
+    assert korean.exists(), f"{page.name} has no Korean page {korean}"
+    en_code = [code for _, code in code_blocks(page)]
+    ko_code = [code for _, code in code_blocks(korean)]
+    assert en_code == ko_code, f"the python blocks of en/{page.name} and ko/{page.name} differ"
+
+
+@pytest.mark.parametrize("page", pages("ko"), ids=lambda p: p.name)
+def test_korean_page_is_korean(page: Path) -> None:
+    assert (DOCS / "en" / page.name).exists(), f"ko/{page.name} has no English page"
+    prose = ANY_FENCE.sub("", page.read_text(encoding="utf-8"))
+    prose = re.sub(r"`[^`\n]*`|\$[^$\n]*\$|\]\([^)]*\)", "", prose)  # code, maths, link targets
+    hangul, latin = len(HANGUL.findall(prose)), len(LATIN.findall(prose))
+    assert hangul > latin, f"ko/{page.name}: {hangul} Hangul letters against {latin} Latin ones"
+
+
+def test_site_builds_without_warnings(tmp_path: Path) -> None:
+    # sphinx, pydata-sphinx-theme, myst-parser and numpydoc are in the `test` extra:
+    # a missing one fails here rather than skipping the build check.
+    out = tmp_path / "html"
+    cmd = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html"]
+    cmd += ["-d", str(tmp_path / "doctrees"), str(DOCS), str(out)]
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    for page in ALL_PAGES:
+        built = out / page.relative_to(DOCS).with_suffix(".html")
+        assert built.exists(), f"{built} was not built"
+    tutorial = (out / "en" / "tutorial.html").read_text(encoding="utf-8")
+    assert "2.585" in tutorial
+    assert 'lang="ko"' in (out / "ko" / "tutorial.html").read_text(encoding="utf-8")
+    assert 'href="../ko/tutorial.html"' in tutorial  # the language switch
+
+    import klkit
+    import klkit.estimate
+
+    api = (out / "en" / "api.html").read_text(encoding="utf-8")
+    names = [f"klkit.{n}" for n in klkit.__all__]
+    names += [f"klkit.estimate.{n}" for n in klkit.estimate.__all__]
+    missing = [n for n in names if f'id="{n}"' not in api]
+    assert not missing, f"the API reference lacks {missing}"
