@@ -276,3 +276,10 @@ def test_bce_base(base):
     assert kl.binary_cross_entropy(1.0, 0.5, base=base) == pytest.approx(
         math.log(2) / math.log(base), rel=1e-15
     )
+
+
+def test_zero_is_positive_zero_on_short_lists():
+    # max(-0.0, 0.0) is -0.0: a certain outcome printed "-0.0" (found writing the docs)
+    for value in (kl.entropy([0.0, 1.0]), kl.cross_entropy([0.0, 1.0], [0.0, 1.0])):
+        assert value == 0.0
+        assert math.copysign(1.0, value) == 1.0

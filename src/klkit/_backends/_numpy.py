@@ -362,7 +362,7 @@ def small_lists(name: str, lists: Sequence[Any]) -> float | None:
             return None
         values.append(row)
     if name == "entropy":
-        return max(-sum(p * math.log(p) for p in values[0] if p > 0), 0.0)
+        return max(0.0, -sum(p * math.log(p) for p in values[0] if p > 0))  # +0.0, not -0.0
     p, q = values
     if name == "cross_entropy":
         total = 0.0
@@ -371,7 +371,7 @@ def small_lists(name: str, lists: Sequence[Any]) -> float | None:
                 if qi == 0:
                     return math.inf
                 total -= pi * math.log(qi)
-        return max(total, 0.0)
+        return max(0.0, total)
     if name == "kl":
         return _small_kl(p, q)
     # As the generic path: KL(2P || S) terms with S = P + Q (doubling is exact, halving
@@ -400,4 +400,4 @@ def _small_kl(p: list[float], q: list[float], diff: list[float] | None = None) -
                 if not _NORMAL[np.dtype(np.float64)] <= r < math.inf:
                     return None
                 total += pi * (r - 1.0 - math.log(r))
-    return max(total, 0.0)
+    return max(0.0, total)  # +0.0, not -0.0
