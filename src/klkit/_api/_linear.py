@@ -46,8 +46,13 @@ def linear_rows(
     validate: bool,
     where: Any,
     weight: Any,
+    reduced: bool = False,
 ) -> tuple[Array, Array | None]:
-    """Per-row values of ``public(p, q)`` and what "mean" divides by, chunk by chunk."""
+    """Per-row values of ``public(p, q)`` and what "mean" divides by, chunk by chunk.
+
+    ``reduced``: the caller only sums the rows ("sum" or "mean"), so torch's path may
+    return their sum and the divisor as 0-d arrays instead.
+    """
     name = public.__name__
     if name not in ("cross_entropy", "kl_divergence"):
         msg = (
@@ -77,9 +82,14 @@ def linear_rows(
             smoothing=p2.smoothing,
             temperature=q.temperature,
             weight=weight,
+            reduced=reduced,
         )
     if fast is not None:
         rows, counts = fast
+        if rows.ndim == 0:  # already summed (``reduced``)
+            for checks in attach:
+                rows = checks.attach(rows)
+            return rows, counts
     else:
         rows, counts = _chunks(public, xp, h2, w, b, p2, m2, q.temperature, normalize, weight)
     for checks in attach:  # Dask: the checks run with the result's graph

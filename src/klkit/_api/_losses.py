@@ -149,6 +149,7 @@ def loss(
             validate=validate,
             where=where,
             weight=weight,
+            reduced=reduction != "none",
         )
     else:
         rows, counts = rows_with_options(public, args, axis, normalize, validate, where, weight)
