@@ -13,6 +13,7 @@ from pathlib import Path
 import mpmath as mp
 import numpy as np
 import pytest
+import scipy.stats
 from backends import Backend, requires
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -161,8 +162,8 @@ def test_kl_mean_is_over_rows_of_the_broadcast_shape():
     g = np.random.default_rng(6)
     p = g.dirichlet(np.ones(3), size=(2, 4))
     q = g.dirichlet(np.ones(3))
-    rows = kl.kl_divergence(p, q)
-    assert rows.shape == (2, 4)
+    rows = scipy.stats.entropy(p, q, axis=-1)  # the reference, row by row
+    assert kl.kl_divergence(p, q).shape == (2, 4)
     assert np.isclose(kl.kl_divergence(p, q, reduction="mean"), rows.sum() / 8)
     assert np.isclose(kl.kl_divergence(p, q, reduction="sum"), rows.sum())
 

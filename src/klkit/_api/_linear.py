@@ -17,10 +17,11 @@ and ``bias`` for non-finite entries.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any
 
-from klkit._api._options import Frame, as_xp, mask, rewrap, rows_with_options, size, weight_array
+from klkit._api._options import Frame, as_xp, mask, rewrap, rows_with_options, weight_array
 from klkit._backends import _jax, _namespace, _torch
 from klkit._core._checks import Checks, check_labels
 from klkit._core._errors import DistributionError
@@ -63,7 +64,7 @@ def linear_rows(
     xp, h, w, b = _head(q)
     k, d = int(w.shape[0]), int(w.shape[1])
     rows_shape = tuple(int(s) for s in h.shape[:-1])
-    n = size(h) // d if d else _count(rows_shape)
+    n = math.prod(rows_shape)
     h2 = xp.reshape(h, (n, d))
     p2 = _flat_target(p, xp, rows_shape, n, k, h)
     m2 = None
@@ -151,13 +152,6 @@ def _checked(
         raw = p.array if isinstance(p, Logits | LogProbs) else p
         dense = rewrap(p, stand.stand_in(raw, kind, keep, raw.dtype, normalize))
     return [prepare([("p", dense)], axis=-1, normalize=normalize, validate=True).checks]
-
-
-def _count(shape: tuple[int, ...]) -> int:
-    n = 1
-    for s in shape:
-        n *= s
-    return n
 
 
 def _head(q: LinearLogits) -> tuple[Namespace, Array, Array, Array | None]:

@@ -9,6 +9,7 @@ smoothed labels, temperature), ``LinearLogits`` are computed chunk by chunk
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from klkit._api import _route
 from klkit._api._linear import linear_rows
-from klkit._api._options import HALF, as_xp, check_nonnegative, mask, rows_with_options, size
+from klkit._api._options import as_xp, check_nonnegative, is_half, mask, rows_with_options
 from klkit._backends import _namespace
 from klkit._core import _rows
 from klkit._core._checks import as_axis, check_base
@@ -95,7 +96,7 @@ def _half(args: dict[str, Any]) -> Any | None:
         raw = v.array if isinstance(v, Logits | LogProbs | Labels) else v
         raw = v.h if isinstance(v, LinearLogits) else raw
         dtype = getattr(raw, "dtype", None)
-        if dtype is not None and any(h in str(dtype) for h in HALF):
+        if dtype is not None and is_half(dtype):
             return dtype
     return None
 
@@ -154,13 +155,7 @@ def loss(
     else:
         rows, counts = rows_with_options(public, args, axis, normalize, validate, where, weight)
     xp = _namespace.namespace(rows, names=["result"])
-    if reduction == "sum":
-        rows = xp.sum(rows)
-    elif reduction == "mean":
-        total = xp.sum(rows)
-        n = xp.sum(counts) if counts is not None else xp.asarray(float(size(rows)))
-        some = n > 0  # nothing left to average: 0, with zero gradients (torch gives NaN)
-        rows = xp.where(some, total / xp.where(some, n, 1.0), 0.0 * total)
+    rows = _reduce(rows, counts, reduction, xp)
     if log_base is not None:
         rows = rows / log_base
     if keepdims:
@@ -168,6 +163,21 @@ def loss(
     if half is not None:
         rows = xp.astype(rows, half)
     return _namespace.numpy_scalar(rows, xp)
+
+
+def _reduce(rows: Array, counts: Array | None, reduction: str, xp: Namespace) -> Array:
+    """Sum the rows, or average them over ``counts`` (every row counts once if None).
+
+    A mean with nothing left to average is 0, with zero gradients (torch gives NaN).
+    """
+    if reduction == "none":
+        return rows
+    total = xp.sum(rows)
+    if reduction == "sum":
+        return total
+    n = xp.sum(counts) if counts is not None else xp.asarray(float(math.prod(rows.shape)))
+    some = n > 0
+    return xp.where(some, total / xp.where(some, n, 1.0), 0.0 * total)
 
 
 def _route_align(args: dict[str, Any], axis: object) -> tuple[dict[str, Any], Any]:
@@ -208,7 +218,7 @@ def binary_loss(
     log_base = check_base(base)
     _route.check_bce_wrappers(y, y_hat)
     xp, _, (t, h), dtype = convert([("y", y), ("y_hat", _raw(y_hat))])
-    if any(x in str(dtype) for x in HALF):
+    if is_half(dtype):
         t, h = xp.astype(t, xp.float32), xp.astype(h, xp.float32)
     if logits and y_hat.temperature != 1.0:
         h = h / y_hat.temperature
@@ -234,14 +244,11 @@ def binary_loss(
         out = checks.attach(out)
     if weight is not None:
         out = out * _elementwise("weight", weight, h, shape, xp, validate)
+    counts = None
     if keep is not None:
         out = xp.where(keep, out, 0.0)
-    if reduction == "sum":
-        out = xp.sum(out)
-    elif reduction == "mean":
-        n = xp.sum(xp.astype(keep, out.dtype)) if keep is not None else float(size(out))
-        some = xp.asarray(n > 0) if keep is None else n > 0
-        out = xp.where(some, xp.sum(out) / xp.where(some, n, 1.0), 0.0 * xp.sum(out))
+        counts = xp.astype(keep, out.dtype)
+    out = _reduce(out, counts, reduction, xp)
     if log_base is not None:
         out = out / log_base
     if half is not None:

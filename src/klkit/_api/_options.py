@@ -24,7 +24,15 @@ from klkit._api import _route
 from klkit._backends import _namespace, _torch_losses
 from klkit._core import _rows
 from klkit._core._checks import as_axis, check_axis
-from klkit._core._inputs import Labels, Logits, LogProbs, broadcast_shape, convert, prepare
+from klkit._core._inputs import (
+    Labels,
+    Logits,
+    LogProbs,
+    broadcast_shape,
+    convert,
+    dense,
+    prepare,
+)
 from klkit._typing import Array, Namespace
 
 __all__ = [
@@ -32,15 +40,20 @@ __all__ = [
     "Frame",
     "as_xp",
     "check_nonnegative",
+    "is_half",
     "mask",
     "rewrap",
     "rows_with_options",
-    "size",
     "weight_array",
 ]
 
 HALF = ("float16", "bfloat16")
 """Floating dtypes computed in float32 and returned in their own dtype."""
+
+
+def is_half(dtype: object) -> bool:
+    """Tell whether ``dtype`` (of any library) is float16 or bfloat16."""
+    return any(h in str(dtype) for h in HALF)
 
 
 def rows_with_options(
@@ -62,7 +75,7 @@ def rows_with_options(
         return fast
     items = list(args.items())
     xp, kinds, arrays, dtype = convert(items)
-    half = any(h in str(dtype) for h in HALF)
+    half = is_half(dtype)
     if half:  # half precision: computed in float32, returned in the input's dtype
         dtype = xp.float32
         arrays = [
@@ -116,7 +129,7 @@ def _torch_labels(
     z = q.array
     if _namespace.library_of(z) != "torch" or _namespace.is_compiling():
         return None
-    if as_axis(axis) not in (-1, z.ndim - 1) or any(h in str(z.dtype) for h in HALF):
+    if as_axis(axis) not in (-1, z.ndim - 1) or is_half(z.dtype):
         return None
     if weight is not None and not _namespace.is_array(weight):
         try:
@@ -163,7 +176,7 @@ def _smoothed(
     new: dict[str, Any] = {}
     for i, d in enumerate(prep.dists):
         if i in smoothed:
-            onehot = _rows.one_hot(d, prep)
+            onehot, _ = dense(d, prep)
             new[d.name] = (1.0 - eps[i]) * onehot + eps[i] / k
         elif d.kind == "labels":
             new[d.name] = Labels(xp.squeeze(d.array, axis=prep.axis))
@@ -275,7 +288,7 @@ class Frame:
         if kind == "labels":
             return xp.where(keep, a, xp.zeros((), dtype=a.dtype, device=device))
         if self.ax is None:
-            k, mask = size(a), keep
+            k, mask = math.prod(a.shape), keep
         else:
             k = a.shape[self.ax - (self.ndim - a.ndim)] if a.ndim else 1
             mask = xp.expand_dims(keep, axis=self.ax)
@@ -316,10 +329,3 @@ def as_xp(value: Any, xp: Namespace, device: Any, like: Array) -> Array:
             return value
         value = _namespace.to_numpy(value)
     return xp.asarray(value, device=device)
-
-
-def size(a: Array) -> int:
-    n = 1
-    for s in a.shape:
-        n *= int(s)
-    return n

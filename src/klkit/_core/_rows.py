@@ -257,12 +257,6 @@ def bce_elements(
     return out + (t - t) + (h - h), checks, xp
 
 
-def one_hot(d: Dist, prep: Prepared) -> Array:
-    """Labels ``d`` as one-hot probabilities along the outcome axis."""
-    onehot, _ = dense(d, prep)
-    return onehot
-
-
 def weighted_cross_entropy_rows(
     prep: Prepared, weight: Array, *, smoothing: float
 ) -> tuple[Array, Array | None]:
