@@ -62,7 +62,7 @@ def test_code_blocks_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_pages_exist() -> None:
     english = {p.name for p in pages("en")}
     assert {"index.md", "tutorial.md", "howto.md", "guarantees.md", "migrating.md"} <= english
-    assert {"api.md", "glossary.md"} <= english
+    assert {"api.md", "glossary.md", "performance.md"} <= english
 
 
 @pytest.mark.parametrize("page", pages("en"), ids=lambda p: p.name)
