@@ -5,15 +5,14 @@
 * every English page has a Korean page of the same name with identical code blocks
   (the API reference excepted: it is English only), and the Korean prose is Korean;
 * ``sphinx-build -W --keep-going -b html`` succeeds: no warning, and with ``nitpicky``
-  every internal reference (MyST links between pages, roles in docstrings) resolves.
+  every internal reference (MyST links between pages, roles in docstrings) resolves
+  (the build is the session fixture ``site`` of conftest.py, shared with
+  test_browser.py).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -86,27 +85,20 @@ def test_korean_page_is_korean(page: Path) -> None:
     assert hangul > latin, f"ko/{page.name}: {hangul} Hangul letters against {latin} Latin ones"
 
 
-def test_site_builds_without_warnings(tmp_path: Path) -> None:
-    # sphinx, pydata-sphinx-theme, myst-parser and numpydoc are in the `test` extra:
-    # a missing one fails here rather than skipping the build check.
-    out = tmp_path / "html"
-    cmd = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html"]
-    cmd += ["-d", str(tmp_path / "doctrees"), str(DOCS), str(out)]
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
-    assert result.returncode == 0, result.stderr
+def test_site_builds_without_warnings(site: Path) -> None:
+    # the `site` fixture (conftest.py) builds with -W: a warning fails it there
     for page in ALL_PAGES:
-        built = out / page.relative_to(DOCS).with_suffix(".html")
+        built = site / page.relative_to(DOCS).with_suffix(".html")
         assert built.exists(), f"{built} was not built"
-    tutorial = (out / "en" / "tutorial.html").read_text(encoding="utf-8")
+    tutorial = (site / "en" / "tutorial.html").read_text(encoding="utf-8")
     assert "2.585" in tutorial
-    assert 'lang="ko"' in (out / "ko" / "tutorial.html").read_text(encoding="utf-8")
+    assert 'lang="ko"' in (site / "ko" / "tutorial.html").read_text(encoding="utf-8")
     assert 'href="../ko/tutorial.html"' in tutorial  # the language switch
 
     import klkit
     import klkit.estimate
 
-    api = (out / "en" / "api.html").read_text(encoding="utf-8")
+    api = (site / "en" / "api.html").read_text(encoding="utf-8")
     names = [f"klkit.{n}" for n in klkit.__all__]
     names += [f"klkit.estimate.{n}" for n in klkit.estimate.__all__]
     missing = [n for n in names if f'id="{n}"' not in api]
