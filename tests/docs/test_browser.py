@@ -70,10 +70,14 @@ class Dom(HTMLParser):
         self.headings: list[str] = []
         self.tables: list[list[list[str]]] = []  # table, row, cell
         self.pres: list[str] = []
+        self.maths = 0  # formulas MathJax has typeset
+        self.raw_tex = False  # a formula left as LaTeX source (MathJax did not run)
         self._open: list[str] = []  # the elements whose text is being collected
         self._text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "mjx-container":
+            self.maths += 1
         if tag == "html":
             self.lang = dict(attrs).get("lang")
         elif tag == "a" and ("class", "headerlink") in attrs:
@@ -103,13 +107,17 @@ class Dom(HTMLParser):
             self.pres.append("".join(self._text))
 
     def handle_data(self, data: str) -> None:
+        if "\\sum" in data and "pre" not in self._open:
+            self.raw_tex = True
         if self._open and self._open[-1] != "headerlink":
             self._text.append(data)
 
 
 def dom(site: Path, profile: Path, lang: str, name: str) -> Dom:
     parsed = Dom()
-    parsed.feed(chromium(profile, "--dump-dom", (site / lang / f"{name}.html").as_uri()))
+    uri = (site / lang / f"{name}.html").as_uri()
+    # time for MathJax (shipped with the site, no network) to typeset before the dump
+    parsed.feed(chromium(profile, "--virtual-time-budget=10000", "--dump-dom", uri))
     parsed.close()
     return parsed
 
@@ -138,6 +146,11 @@ def test_page_dom(site: Path, tmp_path: Path, lang: str, name: str) -> None:
         output = f"H(P) = {numbers[0]}, H(P,Q) = {numbers[1]}, D(P||Q) = {numbers[2]} bits"
         assert any(output in pre for pre in page.pres), f"{lang}/index lacks {output!r}"
         return
+    # the formulas are typeset offline: MathJax ships with the site (no CDN)
+    formulas = source.count("$$") // 2  # the page's display maths
+    assert formulas >= 4
+    assert page.maths >= formulas, f"{lang}/tutorial: {page.maths} of {formulas} typeset"
+    assert not page.raw_tex, f"{lang}/tutorial shows raw LaTeX"
     die = [t for t in page.tables if any(FAIR_DIE[lang] in cell for row in t for cell in row)]
     assert len(die) == 1, f"{lang}/tutorial: no table of the {FAIR_DIE[lang]}: {page.tables}"
     rows = die[0]
