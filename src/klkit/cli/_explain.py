@@ -3,8 +3,9 @@
 P and Q are numbers (inline, files, standard input), or distributions written as
 text as ``klkit kl`` reads them (:mod:`klkit.cli._text`). Discrete ones (binomial,
 Bernoulli, Poisson, geometric) get a table over the outcomes where P or Q has mass:
-all but ``_TAIL`` of each one's mass on either side, and the first outcome past Q's
-support where P is still > 0, so an infinite KL is shown where it comes from.
+all but ``_TAIL`` of each one's mass on either side, and the outcome just past an end
+of Q's support where P is still > 0 (however little), so an infinite KL is shown where
+it comes from.
 Continuous ones get H(P), H(P,Q) and D(P||Q) from klkit's closed forms: a density has
 no table of outcomes.
 """
@@ -148,7 +149,14 @@ def discrete_breakdown(
         )
         raise UserError(msg)
     parts = [np.arange(p_lo, p_hi + 1), np.arange(q_lo, q_hi + 1)]
-    for edge in (q_lo - 1, q_hi + 1):  # past Q's support, where P may still be > 0
+    # Q's support is a run of outcomes: its ends are SciPy's support() or, when Q puts
+    # all its mass on one outcome (binomial(n, 0)), its window. If P's support reaches
+    # past them (below rounding, say), it holds the outcome next to one: show it.
+    q_start, q_stop = q.support()
+    edges = {q_lo - 1, q_hi + 1, int(q_start) - 1}
+    if math.isfinite(q_stop):
+        edges.add(int(q_stop) + 1)
+    for edge in sorted(edges):
         if q.logpmf(edge) == -math.inf and p.logpmf(edge) > -math.inf:
             parts.append(np.array([edge]))
     grid = np.unique(np.concatenate(parts))
