@@ -411,6 +411,11 @@ def explain(
     (+0.123 bits each), where P is above Q: the prediction underrates them. Outcome 6 has a
     negative term, -0.264 bits: Q overrates it. Positive terms always outweigh negative
     ones, so D(P||Q) stays >= 0.
+
+    The same words in Korean (the numbers do not change):
+
+    >>> print(kl.explain([0.5, 0.5], [0.5, 0.5], lang="ko").summary())
+    P와 Q는 같은 분포입니다. 모든 항이 0이므로 D(P||Q) = 0이고 H(P,Q) = H(P)입니다.
     """
     unit = resolve_base(base)
     lang = check_lang(lang)
