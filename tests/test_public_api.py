@@ -71,6 +71,7 @@ def test_data_positional_options_keyword_only():
         "base",
         "normalize",
         "outcomes",
+        "lang",
     ]
 
 

@@ -9,6 +9,14 @@ import pytest
 from cli_support import LOADED_A
 
 
+@pytest.fixture(autouse=True)
+def english(monkeypatch):
+    """Run every command in English, whatever the locale of the machine running the tests."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 @pytest.fixture
 def files(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import math
-import textwrap
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from klkit._api import _losses
+from klkit._api._i18n import check_lang, ntr, tr, unit_words
 from klkit._api._measures import cross_entropy, entropy, kl_divergence
 from klkit._api._route import quiet
 from klkit._backends import _namespace
@@ -21,7 +22,7 @@ from klkit._core._named import align_outcomes
 from klkit._core._terms import cross_entropy_terms, entropy_terms, kl_terms
 from klkit._numerics import resolve_base, unit_name
 
-__all__ = ["COLUMNS", "Breakdown", "explain", "unit_name"]
+__all__ = ["COLUMNS", "Breakdown", "columns", "explain", "unit_name"]
 
 _Float = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -54,6 +55,9 @@ class Breakdown:
         The logarithm base; None is e.
     outcomes : tuple of str
         Names of the outcomes (``1..K`` unless given).
+    lang : str
+        The language of the words of ``str()`` and :meth:`summary`: ``"en"`` or
+        ``"ko"``; the numbers are the same in every language.
     """
 
     entropy: float
@@ -66,6 +70,7 @@ class Breakdown:
     q: _Float = field(repr=False)
     base: float | None
     outcomes: tuple[str, ...] = field(repr=False)
+    lang: str = field(default="en", repr=False)
 
     @property
     def unit(self) -> str:
@@ -101,7 +106,7 @@ class Breakdown:
         negative terms (Q above P); when the KL is infinite, names the outcomes that
         make it so (P > 0 where Q = 0) and what to do about it.
         """
-        unit = self.unit
+        lang, unit = self.lang, unit_words(self.base, self.lang)
         if math.isinf(self.kl_divergence):
             # an infinite term marks them: P > 0 there even when P underflows to 0.0
             # in float64 (a softmax of logits far apart)
@@ -112,52 +117,79 @@ class Breakdown:
             ]
             which = _join(
                 [
-                    f"{name} (where P = {p:.3g})"
+                    tr(lang, "{name} (where P = {p})", name=name, p=format(p, ".3g"))
                     if p > 0
-                    else f"{name} (where P > 0, below float64's smallest number)"
-                    for name, p in culprits
+                    else tr(
+                        lang, "{name} (where P > 0, below float64's smallest number)", name=name
+                    )
+                    for name, p in culprits[:6]
                 ]
+                + ([tr(lang, "{n} more", n=len(culprits) - 6)] if len(culprits) > 6 else []),
+                lang,
             )
-            return (
-                f"D(P||Q) is infinite because Q gives probability 0 to "
-                f"{_outcomes_word(len(culprits))} {which}, which P says can happen: a "
-                "prediction that rules out what happens pays infinite information. Give "
-                "Q some probability there (smooth it: add a pseudo-count before "
-                "normalizing, or mix in a little of the uniform distribution), or compare "
-                "with the JS divergence, which is always finite."
+            return ntr(
+                lang,
+                "D(P||Q) is infinite because Q gives probability 0 to outcome {which}, which P "
+                "says can happen: a prediction that rules out what happens pays infinite "
+                "information. Give Q some probability there (smooth it: add a pseudo-count "
+                "before normalizing, or mix in a little of the uniform distribution), or "
+                "compare with the JS divergence, which is always finite.",
+                "D(P||Q) is infinite because Q gives probability 0 to outcomes {which}, which P "
+                "says can happen: a prediction that rules out what happens pays infinite "
+                "information. Give Q some probability there (smooth it: add a pseudo-count "
+                "before normalizing, or mix in a little of the uniform distribution), or "
+                "compare with the JS divergence, which is always finite.",
+                len(culprits),
+                which=which,
             )
         if self.kl_divergence == 0:
-            return (
+            return tr(
+                lang,
                 "P and Q are the same distribution: every term is 0, so D(P||Q) = 0 and "
-                "H(P,Q) = H(P)."
+                "H(P,Q) = H(P).",
             )
         terms = self.kl_terms
         order = np.argsort(-terms, kind="stable")
         positive = [int(i) for i in order if terms[i] > 0]
         if not positive:  # equal to rounding: every rounded term is <= 0
-            return (
-                f"P and Q agree to rounding: D(P||Q) = {self.kl_divergence:.3g} {unit}, and no "
-                "outcome's term is above 0."
+            return tr(
+                lang,
+                "P and Q agree to rounding: D(P||Q) = {kl} {unit}, and no outcome's term is "
+                "above 0.",
+                kl=format(self.kl_divergence, ".3g"),
+                unit=unit,
             )
         negative = [int(i) for i in np.argsort(terms, kind="stable") if terms[i] < 0]
         top = [i for i in positive if terms[i] >= terms[positive[min(2, len(positive) - 1)]]]
         sentences = [
-            f"The largest contributions to D(P||Q) = {self.kl_divergence:.3g} {unit} come "
-            f"from {self._groups(top)}, where P is above Q: the prediction underrates "
-            f"{'it' if len(top) == 1 else 'them'}."
+            ntr(
+                lang,
+                "The largest contributions to D(P||Q) = {kl} {unit} come from {groups}, where "
+                "P is above Q: the prediction underrates it.",
+                "The largest contributions to D(P||Q) = {kl} {unit} come from {groups}, where "
+                "P is above Q: the prediction underrates them.",
+                len(top),
+                kl=format(self.kl_divergence, ".3g"),
+                unit=unit,
+                groups=self._groups(top),
+            )
         ]
         if negative:
-            total = float(terms[negative].sum())
             names = [self.outcomes[i] for i in negative[:3]]
             if len(negative) > 3:
-                names.append(f"{len(negative) - 3} more")
-            one = len(negative) == 1
+                names.append(tr(lang, "{n} more", n=len(negative) - 3))
             sentences.append(
-                f"{_outcomes_word(len(negative)).capitalize()} {_join(names)} "
-                f"{'has a negative term' if one else 'have negative terms'}, "
-                f"{total:.3g} {unit}{'' if one else ' in all'}: Q overrates "
-                f"{'it' if one else 'them'}. Positive terms always outweigh negative ones, "
-                "so D(P||Q) stays >= 0."
+                ntr(
+                    lang,
+                    "Outcome {names} has a negative term, {total} {unit}: Q overrates it. "
+                    "Positive terms always outweigh negative ones, so D(P||Q) stays >= 0.",
+                    "Outcomes {names} have negative terms, {total} {unit} in all: Q overrates "
+                    "them. Positive terms always outweigh negative ones, so D(P||Q) stays >= 0.",
+                    len(negative),
+                    names=_join(names, lang),
+                    total=format(float(terms[negative].sum()), ".3g"),
+                    unit=unit,
+                )
             )
         return " ".join(sentences)
 
@@ -169,43 +201,61 @@ class Breakdown:
                 groups[-1].append(i)
             else:
                 groups.append([i])
+        lang, unit = self.lang, unit_words(self.base, self.lang)
         parts = []
         for group in groups:
             shown = [self.outcomes[i] for i in group[:6]]
-            names = _join(shown + ([f"{len(group) - 6} more"] if len(group) > 6 else []))
-            each = " each" if len(group) > 1 else ""
-            value = f"{self.kl_terms[group[0]]:+.3g} {self.unit}{each}"
-            parts.append(f"{_outcomes_word(len(group))} {names} ({value})")
-        return _join(parts)
+            more = [tr(lang, "{n} more", n=len(group) - 6)] if len(group) > 6 else []
+            names, value = _join(shown + more, lang), f"{self.kl_terms[group[0]]:+.3g}"
+            parts.append(
+                tr(lang, "outcome {names} ({value} {unit})", names=names, value=value, unit=unit)
+                if len(group) == 1
+                else tr(
+                    lang,
+                    "outcomes {names} ({value} {unit} each)",
+                    names=names,
+                    value=value,
+                    unit=unit,
+                )
+            )
+        return _join(parts, lang)
 
     def _totals(self, digits: int = 6) -> list[str]:
         """Return the H(P), H(P,Q), D(P||Q) lines and the identity, to ``digits`` digits."""
-        h, ce, kl = (
-            _fmt(v, digits) for v in (self.entropy, self.cross_entropy, self.kl_divergence)
+        return totals(
+            self.entropy,
+            self.cross_entropy,
+            self.kl_divergence,
+            unit=unit_words(self.base, self.lang),
+            digits=digits,
+            lang=self.lang,
         )
-        return [
-            f"H(P)    = {h} {self.unit}  (entropy of the target P)",
-            f"H(P,Q)  = {ce} {self.unit}  (cross-entropy: coding P with Q's code)",
-            f"D(P||Q) = {kl} {self.unit}  (KL divergence: sum of the last column)",
-            f"H(P,Q) = H(P) + D(P||Q):  {ce} = {h} + {kl}",
-        ]
+
+    def title(self) -> str:
+        """Return the table's heading: what it breaks down, in which unit."""
+        return tr(
+            self.lang,
+            "Breakdown of H(P), H(P,Q) and D(P||Q) in {unit}",
+            unit=unit_words(self.base, self.lang),
+        )
 
     def __str__(self) -> str:
         body = [(r[0], *(_fmt(v) for v in r[1:])) for r in self.rows()]
-        widths = [max(len(row[i]) for row in [COLUMNS, *body]) for i in range(len(COLUMNS))]
-        lines = [f"Breakdown of H(P), H(P,Q) and D(P||Q) in {self.unit}"]
-        for row in [COLUMNS, *body]:
-            cells = [row[0].ljust(widths[0])]
+        heads = columns(self.lang)
+        widths = [max(_width(row[i]) for row in [heads, *body]) for i in range(len(heads))]
+        lines = [self.title()]
+        for row in [heads, *body]:
+            cells = [row[0] + " " * (widths[0] - _width(row[0]))]
             cells += [cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True)]
             lines.append("  ".join(cells))
         lines += self._totals()
-        lines += textwrap.wrap(self.summary(), width=88)
+        lines += _wrap(self.summary(), 88)
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         """Render the table of ``str()`` as HTML, for Jupyter."""
         esc = html.escape
-        head = "".join(f"<th>{esc(c)}</th>" for c in COLUMNS)
+        head = "".join(f"<th>{esc(c)}</th>" for c in columns(self.lang))
         body = "".join(
             f"<tr><th>{esc(r[0])}</th>"
             + "".join(f'<td style="text-align:right">{_fmt(v)}</td>' for v in r[1:])
@@ -215,23 +265,71 @@ class Breakdown:
         totals = "<br>".join(esc(line) for line in self._totals())
         return (
             '<div class="klkit-breakdown"><table>'
-            f"<caption>Breakdown of H(P), H(P,Q) and D(P||Q) in {esc(self.unit)}</caption>"
+            f"<caption>{esc(self.title())}</caption>"
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
             f"<p><code>{totals}</code></p><p>{esc(self.summary())}</p></div>"
         )
 
 
 COLUMNS = ("outcome", "P", "Q", "-log Q", "-P log Q", "P log(P/Q)")
-"""Column headings of :meth:`Breakdown.rows`."""
+"""Column headings of :meth:`Breakdown.rows` (in English; :func:`columns` in others)."""
 
 
-def _join(items: list[str]) -> str:
-    """Join names as 'a', 'a and b' or 'a, b and c'."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+def columns(lang: str) -> tuple[str, ...]:
+    """Return the column headings in ``lang``: only the word 'outcome' changes."""
+    return (tr(lang, "outcome"), *COLUMNS[1:])
 
 
-def _outcomes_word(n: int) -> str:
-    return "outcome" if n == 1 else "outcomes"
+def totals(
+    h: float, ce: float, kl: float, *, unit: str, digits: int, lang: str, density: bool = False
+) -> list[str]:
+    """Return the H(P), H(P,Q), D(P||Q) lines and the identity, to ``digits`` digits.
+
+    ``density``: P and Q are densities, so H(P) is a differential entropy and D(P||Q)
+    an integral, not the sum of a column.
+    """
+    h_text, ce_text, kl_text = (_fmt(v, digits) for v in (h, ce, kl))
+    if density:
+        words = (
+            tr(lang, "(differential entropy of the target P)"),
+            tr(lang, "(cross-entropy: coding P with Q's code)"),
+            tr(lang, "(KL divergence: the integral of p log(p/q))"),
+        )
+    else:
+        words = (
+            tr(lang, "(entropy of the target P)"),
+            tr(lang, "(cross-entropy: coding P with Q's code)"),
+            tr(lang, "(KL divergence: sum of the last column)"),
+        )
+    return [
+        f"H(P)    = {h_text} {unit}  {words[0]}",
+        f"H(P,Q)  = {ce_text} {unit}  {words[1]}",
+        f"D(P||Q) = {kl_text} {unit}  {words[2]}",
+        f"H(P,Q) = H(P) + D(P||Q):  {ce_text} = {h_text} + {kl_text}",
+    ]
+
+
+def _join(items: list[str], lang: str) -> str:
+    """Join names as 'a', 'a and b' or 'a, b and c' (in ``lang``'s words)."""
+    if len(items) == 1:
+        return items[0]
+    return tr(lang, "{items} and {last}", items=", ".join(items[:-1]), last=items[-1])
+
+
+def _width(text: str) -> int:
+    """Return the columns ``text`` takes in a terminal: East Asian wide letters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Break ``text`` into lines of at most ``width`` terminal columns, at spaces."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and _width(lines[-1]) + 1 + _width(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 def _outcome_names(outcomes: Any, index: Any, k: int) -> tuple[str, ...]:
@@ -261,6 +359,7 @@ def explain(
     base: float | None = None,
     normalize: bool = False,
     outcomes: Any = None,
+    lang: str = "en",
 ) -> Breakdown:
     r"""Break H(P), H(P, Q) and D(P||Q) of one pair into per-outcome terms.
 
@@ -274,6 +373,10 @@ def explain(
         Rescale counts or weights to sum to 1 first.
     outcomes : sequence, optional
         Names of the K outcomes. By default a pandas Series' index, else 1..K.
+    lang : {"en", "ko"}, default "en"
+        The language of the Breakdown's words (:meth:`Breakdown.summary`, ``str()``):
+        English or Korean. The environment (``LANG``) is not read: Python code gets
+        the language it asks for.
 
     Returns
     -------
@@ -287,6 +390,8 @@ def explain(
         As :func:`klkit.kl_divergence`; also when the pair is not one-dimensional,
         when two Series have different indexes, or when ``outcomes`` has the wrong
         length.
+    ValueError
+        When ``lang`` is not a language klkit speaks (``"en"``, ``"ko"``).
 
     Examples
     --------
@@ -306,8 +411,14 @@ def explain(
     (+0.123 bits each), where P is above Q: the prediction underrates them. Outcome 6 has a
     negative term, -0.264 bits: Q overrates it. Positive terms always outweigh negative
     ones, so D(P||Q) stays >= 0.
+
+    The same words in Korean (the numbers do not change):
+
+    >>> print(kl.explain([0.5, 0.5], [0.5, 0.5], lang="ko").summary())
+    P와 Q는 같은 분포입니다. 모든 항이 0이므로 D(P||Q) = 0이고 H(P,Q) = H(P)입니다.
     """
     unit = resolve_base(base)
+    lang = check_lang(lang)
     _losses.check_order(explain, {"p": p, "q": q})
     p, q = _losses.resolved(p, "p"), _losses.resolved(q, "q")
     aligned, index = align_outcomes([("p", p), ("q", q)], axis=-1)
@@ -365,4 +476,5 @@ def explain(
         q=host(prob_q),
         base=unit.value,
         outcomes=names,
+        lang=lang,
     )

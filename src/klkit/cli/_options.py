@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from klkit._api._i18n import LANGUAGES, language_from_environment
 from klkit._numerics import Base as LogBase
 from klkit._numerics import resolve_base
 from klkit.cli._read import file_status
@@ -118,6 +120,16 @@ Seed = Annotated[
 
 MEASURE_SETTINGS = {"ignore_unknown_options": True}  # let -1.5,2 through as numbers
 
+Lang = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        help="Language of the sentences: en (English) or ko (Korean, 한국어). Default: "
+        "from LANGUAGE, LC_ALL, LC_MESSAGES or LANG (ko_KR.UTF-8 is Korean), else English.",
+        show_default=False,
+    ),
+]
+
 Output = Annotated[Path, typer.Option("--output", "-o", help="Picture file: .png, .svg or .pdf.")]
 
 
@@ -177,3 +189,17 @@ def logit_names(*, normalize: bool, logits: bool, q_logits: bool = False) -> fro
         )
         raise UserError(msg)
     return frozenset({"P", "Q"}) if logits else frozenset({"Q"}) if q_logits else frozenset()
+
+
+def parse_lang(text: str | None) -> str:
+    """Read --lang (en, ko); without it, the language the environment names."""
+    if text is None:
+        return language_from_environment(os.environ)
+    code = text.strip().lower()
+    if code in LANGUAGES:
+        return code
+    msg = (
+        f"--lang: {quote(text, 40)} is not a language klkit speaks; use en (English) or "
+        "ko (Korean)."
+    )
+    raise UserError(msg)

@@ -11,12 +11,14 @@ import numpy as np
 import typer
 
 import klkit as kl
+from klkit._api._i18n import tr, unit_words
 from klkit.cli._app import command
 from klkit.cli._explain import breakdown
 from klkit.cli._options import (
     MEASURE_SETTINGS,
     Base,
     Debug,
+    Lang,
     LogitsFlag,
     Normalize,
     Outcomes,
@@ -26,6 +28,7 @@ from klkit.cli._options import (
     QLogits,
     logit_names,
     parse_base,
+    parse_lang,
 )
 from klkit.cli._read import file_status
 from klkit.cli._render import fmt, out, print_breakdown
@@ -116,20 +119,23 @@ def plot(
     out.print(f"wrote {output}: D(P||Q) = {fmt(b.kl_divergence, None)} {b.unit}")
 
 
-@command("demo", examples=["klkit demo", "klkit demo -o die.svg --base nats"])
+@command(
+    "demo", examples=["klkit demo", "klkit demo -o die.svg --base nats", "klkit demo --lang ko"]
+)
 def demo(
     output: Output = Path("klkit-demo.png"),
     base: Base = "bits",
+    lang: Lang = None,
     debug: Debug = False,
 ) -> None:
     """Show the founding post's example: a fair die (P) against a loaded die (Q)."""
     _check_output(output)
-    log_base = parse_base(base).value
+    log_base, language = parse_base(base).value, parse_lang(lang)
     fair = np.full(6, 1 / 6)
     loaded = np.array([0.1, 0.1, 0.1, 0.1, 0.1, 0.5])
     faces = ("1", "2", "3", "4", "5", "6")
-    b = kl.explain(fair, loaded, base=log_base, outcomes=faces)
-    same = kl.explain(loaded, loaded, base=log_base, outcomes=faces)
+    b = kl.explain(fair, loaded, base=log_base, outcomes=faces, lang=language)
+    same = kl.explain(loaded, loaded, base=log_base, outcomes=faces, lang=language)
     _write_picture(  # first: a file that cannot be written is an error before any output
         lambda plot: plot.compare(
             fair, loaded, base=log_base, outcomes=faces, labels=("fair die", "loaded die")
@@ -137,22 +143,40 @@ def demo(
         output,
     )
     out.print(
-        "The world rolls a fair die (P); we predict it with a loaded die (Q) that shows 6 "
-        "half the time.\n"
+        tr(
+            language,
+            "The world rolls a fair die (P); we predict it with a loaded die (Q) that shows "
+            "6 half the time.",
+        )
+        + "\n"
     )
     print_breakdown(b, None)
-    out.print("\nThe loaded die against itself (P = Q = the loaded die):\n")
+    out.print("\n" + tr(language, "The loaded die against itself (P = Q = the loaded die):") + "\n")
     print_breakdown(same, None)
-    u = b.unit
-    higher = "loaded" if b.cross_entropy > b.entropy else "fair"
+    # H(P,Q) > H(P) unless Q = P (Gibbs' inequality): the loaded die's code costs more
     out.print(
-        f"\nThe {higher} die has the higher cross-entropy: coding fair rolls with the loaded "
-        f"die's code costs H(P,Q) = {b.cross_entropy:.4g} {u} per roll, against "
-        f"H(P) = {b.entropy:.4g} {u} with the fair die's own, because it bets half its "
-        f"probability on a 6 that comes up only one roll in six; the excess, "
-        f"D(P||Q) = {b.kl_divergence:.4g} {u}, is the KL divergence. "
-        f"Against itself the loaded die costs only its entropy, {same.entropy:.4g} {u}, "
-        f"less than the fair die's: it is less random, and the extra cost comes from the "
-        f"mismatch, not from randomness."
+        "\n"
+        + tr(
+            language,
+            "The loaded die has the higher cross-entropy: coding fair rolls with the loaded "
+            "die's code costs H(P,Q) = {ce} {unit} per roll, against H(P) = {h} {unit} with "
+            "the fair die's own, because it bets half its probability on a 6 that comes up "
+            "only one roll in six; the excess, D(P||Q) = {kl} {unit}, is the KL divergence. "
+            "Against itself the loaded die costs only its entropy, {same} {unit}, less than "
+            "the fair die's: it is less random, and the extra cost comes from the mismatch, "
+            "not from randomness.",
+            ce=format(b.cross_entropy, ".4g"),
+            h=format(b.entropy, ".4g"),
+            kl=format(b.kl_divergence, ".4g"),
+            same=format(same.entropy, ".4g"),
+            unit=unit_words(b.base, language),
+        )
     )
-    out.print(f"\nwrote {output}: P and Q per face, and the KL terms whose sum is D(P||Q).")
+    out.print(
+        "\n"
+        + tr(
+            language,
+            "wrote {path}: P and Q per face, and the KL terms whose sum is D(P||Q).",
+            path=output,
+        )
+    )

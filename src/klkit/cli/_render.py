@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 import klkit as kl
-from klkit._api._explain import COLUMNS
+from klkit._api._explain import columns
 
 out = Console(highlight=False, markup=False, emoji=False)  # names are text, never markup
 
@@ -42,9 +42,9 @@ _TEXT_KEYS = {"unit", "outcomes", "names", "summary", "base", "measure", "method
 
 
 def print_breakdown(b: kl.Breakdown, precision: int | None) -> None:
-    out.print(f"Breakdown of H(P), H(P,Q) and D(P||Q) in {b.unit}:")
+    out.print(f"{b.title()}:")
     table = RichTable()
-    for i, heading in enumerate(COLUMNS):
+    for i, heading in enumerate(columns(b.lang)):
         table.add_column(heading, justify="left" if i == 0 else "right")
     for row in b.rows():
         table.add_row(row[0], *(fmt(v, precision) for v in row[1:]))
