@@ -128,7 +128,7 @@ def test_korean_summary_of_the_die():
     )
     assert "예측이 이 결과를 과소평가하는 것입니다." in text
     negative = (1 / 6) * math.log2((1 / 6) / 0.5)
-    assert f"결과 6의 항은 음수로, 모두 더하면 {negative:.3g} 비트입니다." in text
+    assert f"결과 6의 음수 항은 모두 {negative:.3g} 비트입니다." in text
     assert "D(P||Q)는 0 이상입니다." in text
 
 
