@@ -30,7 +30,7 @@ DEMO_KO = [
     "H(P) = 2.585 비트이면 됩니다.",
     "그 차이가 바로 KL 발산 D(P||Q) = 0.35 비트입니다.",
     "자신의 엔트로피(2.161 비트)만큼만 비용이 들며",
-    "klkit-demo.png 파일을 저장했습니다: 면마다의 P와 Q, 그리고 합이 D(P||Q)인 KL 항들.",
+    "klkit-demo.png 파일을 저장했습니다: 면마다의 P와 Q와 각 차이가 보태는 항",
 ]
 ENGLISH_ONLY = ["The world rolls a fair die", "Breakdown of", "entropy of the target P", "wrote"]
 
@@ -85,7 +85,7 @@ def test_english_output_is_the_default(files):
         "the time. Breakdown of H(P), H(P,Q) and D(P||Q) in bits:"
     )
     assert "H(P) = 2.58496 bits (entropy of the target P)" in text
-    assert "wrote klkit-demo.png: P and Q per face, and the KL terms whose sum is D(P||Q)." in text
+    assert "wrote klkit-demo.png: P and Q per face with the gap each contributes" in text
     assert not any("\uac00" <= c <= "\ud7a3" for c in text)  # no Hangul
 
 

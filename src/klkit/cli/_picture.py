@@ -32,6 +32,7 @@ from klkit.cli._options import (
 )
 from klkit.cli._read import file_status
 from klkit.cli._render import fmt, out, print_breakdown
+from klkit.cli._text import distribution
 from klkit.cli._values import UserError, quote
 
 _PICTURE_FORMATS = (".png", ".svg", ".pdf")
@@ -89,6 +90,8 @@ def _write_picture(draw: Callable[[Any], Any], path: Path) -> None:
     examples=[
         "klkit plot 1/6,1/6,1/6,1/6,1/6,1/6 0.1,0.1,0.1,0.1,0.1,0.5 --base bits -o die.png",
         "klkit plot 0.2,0.3,0.5 0.3,0.3,0.4 --outcomes rain,cloud,sun -o weather.svg",
+        'klkit plot "binomial(10, 0.5)" "binomial(10, 0.3)" -o binomials.png',
+        'klkit plot "normal(0, 1)" "normal(1, 2)" -o normals.png',
     ],
     **MEASURE_SETTINGS,
 )
@@ -104,8 +107,25 @@ def plot(
     outcomes: Outcomes = None,
     debug: Debug = False,
 ) -> None:
-    """Draw P and Q side by side and, below, the KL terms P log(P/Q) whose sum is D(P||Q)."""
+    """Draw P and Q side by side and, below, the KL terms P log(P/Q) whose sum is D(P||Q).
+
+    P and Q may be distributions written as text, as for klkit kl:
+    discrete ones (binomial, poisson) are drawn as bars, continuous ones
+    (normal, gamma) as curves with the integrand p log(p/q) shaded.
+    """
     _check_output(output)
+    dists = {"P": distribution(p, "P"), "Q": distribution(q, "Q")}
+    if any(d is not None for d in dists.values()):
+        flags = {
+            "--normalize": normalize,
+            "--logits": logits,
+            "--q-logits": q_logits,
+            "--outcomes": outcomes is not None,
+        }
+        _plot_distributions(
+            {"P": p, "Q": q}, dists, output, base=base, flags=[f for f, on in flags.items() if on]
+        )
+        return
     b = breakdown(
         ctx,
         p,
@@ -117,6 +137,59 @@ def plot(
     )
     _write_picture(lambda plot: plot.compare(b.p, b.q, base=b.base, outcomes=b.outcomes), output)
     out.print(f"wrote {output}: D(P||Q) = {fmt(b.kl_divergence, None)} {b.unit}")
+
+
+def _plot_distributions(
+    args: dict[str, str], dists: dict[str, Any], output: Path, *, base: str, flags: list[str]
+) -> None:
+    """Draw two distributions written as text; print their KL as ``klkit kl`` does."""
+    import klkit.estimate as ke  # noqa: PLC0415  (needs SciPy: the cli extra has it)
+
+    for name, d in dists.items():
+        other = "Q" if name == "P" else "P"
+        if d is None:
+            msg = (
+                f"{name}: {quote(args[name])} is not a distribution like normal(0, 1), and "
+                f"{other} is one; give both as distributions, or both as probabilities."
+            )
+            raise UserError(msg)
+        if not hasattr(d, "ppf"):
+            msg = (
+                f"{name}: {quote(args[name])} is a distribution of vectors; klkit plot draws "
+                "distributions of one number, such as normal(0, 1) or binomial(10, 0.5)."
+            )
+            raise UserError(msg)
+    if flags:
+        msg = (
+            f"{flags[0]} applies to lists of numbers, but P and Q are distributions written "
+            f"as text; drop {flags[0]}."
+        )
+        raise UserError(msg)
+    discrete = {name: hasattr(d, "pmf") for name, d in dists.items()}
+    if discrete["P"] != discrete["Q"]:
+        kinds = {name: "discrete" if flag else "continuous" for name, flag in discrete.items()}
+        msg = (
+            f"P ({quote(args['P'])}) is {kinds['P']} but Q ({quote(args['Q'])}) is "
+            f"{kinds['Q']}; the KL divergence compares two distributions of the same kind."
+        )
+        raise UserError(msg)
+    log_base = parse_base(base)
+
+    def draw(plot: Any) -> Any:
+        try:
+            return plot.compare(
+                dists["P"], dists["Q"], base=log_base.value, labels=(args["P"], args["Q"])
+            )
+        except ValueError as e:  # a discrete range too wide to draw as bars
+            raise UserError(str(e)) from None
+
+    _write_picture(draw, output)
+    try:
+        est = ke.kl_divergence(dists["P"], dists["Q"], base=log_base.value)
+    except ValueError as e:  # the estimator's own precise message
+        raise UserError(str(e)) from None
+    shown = f"{fmt(est.value, None)} {est.unit} (exact)" if est.method == "exact" else str(est)
+    out.print(f"wrote {output}: D(P||Q) = {shown}")
 
 
 @command(
@@ -137,7 +210,7 @@ def demo(
     b = kl.explain(fair, loaded, base=log_base, outcomes=faces, lang=language)
     same = kl.explain(loaded, loaded, base=log_base, outcomes=faces, lang=language)
     _write_picture(  # first: a file that cannot be written is an error before any output
-        lambda plot: plot.compare(
+        lambda plot: plot.decomposition(
             fair, loaded, base=log_base, outcomes=faces, labels=("fair die", "loaded die")
         ),
         output,
@@ -176,7 +249,8 @@ def demo(
         "\n"
         + tr(
             language,
-            "wrote {path}: P and Q per face, and the KL terms whose sum is D(P||Q).",
+            "wrote {path}: P and Q per face with the gap each contributes, and "
+            "H(P,Q) = H(P) + D(P||Q) as a stacked bar beside the loaded die against itself.",
             path=output,
         )
     )

@@ -1,19 +1,9 @@
-"""Pictures of P, Q and the KL terms between them (matplotlib, the ``plot`` extra).
-
-:func:`compare` draws P and Q side by side and, below them, the per-outcome terms
-P log(P/Q) whose sum is D(P||Q): the "area between the two distributions" of the
-founding post. :func:`save` writes a figure atomically.
-"""
+"""compare(): P and Q side by side, and below them the terms P log(P/Q) that sum to the KL."""
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import stat
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,36 +11,21 @@ import numpy as np
 from klkit._api._explain import Breakdown, explain
 from klkit._core._errors import DistributionError
 from klkit._numerics import resolve_base
+from klkit.plot._shared import (
+    COLORS,
+    Float,
+    kind,
+    legend_label,
+    outcome_ticks,
+    pmf_arrays,
+    pyplot,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["COLORS", "compare", "save"]
-
-COLORS = {
-    "p": "#0072b2",  # blue
-    "q": "#e69f00",  # orange
-    "above": "#d55e00",  # vermillion: P above Q, the term adds to D(P||Q)
-    "below": "#009e73",  # bluish green: P below Q, the term takes away
-}
-"""The Okabe-Ito colours :func:`compare` uses, distinguishable with colour-blindness."""
-
-_MAX_LABELS = 25
-_Float = np.ndarray[Any, np.dtype[np.float64]]
-
-
-def _pyplot() -> Any:
-    try:
-        import matplotlib.pyplot as plt  # noqa: PLC0415  (optional, heavy)
-    except ModuleNotFoundError as e:
-        msg = "klkit.plot needs matplotlib; install it with: pip install 'klkit[plot]'"
-        raise ModuleNotFoundError(msg, name=e.name) from e
-    return plt
-
-
-def _is_density(x: object) -> bool:
-    return callable(x) or (hasattr(x, "pdf") and hasattr(x, "ppf"))
+__all__ = ["compare"]
 
 
 def compare(
@@ -70,15 +45,19 @@ def compare(
     For discrete distributions: P and Q as side-by-side bars per outcome, then the
     terms :math:`P(x)\log_b(P(x)/Q(x))` as bars, positive ones (P above Q, they add to
     the KL) and negative ones (P below Q) in different colours; the KL with its unit
-    is in the title. For densities (two callables, or two ``scipy.stats`` frozen
-    distributions): both curves, then the integrand :math:`p(x)\log_b(p(x)/q(x))`
-    shaded, and the KL as the trapezoid-rule area under it.
+    is in the title. Two discrete ``scipy.stats`` frozen distributions (``binom``,
+    ``poisson``) are drawn the same way, on the integers where either holds all but
+    1e-12 of its mass at each end. For densities (two callables, or two continuous
+    ``scipy.stats`` frozen distributions): both curves, then the integrand
+    :math:`p(x)\log_b(p(x)/q(x))` shaded, and the KL as the trapezoid-rule area
+    under it.
 
     Parameters
     ----------
     p, q : array_like, Logits, LogProbs, Labels; or callables / frozen distributions
-        The target and the prediction: anything :func:`klkit.explain` takes, or two
-        densities. A callable must map an array of x to an array of densities.
+        The target and the prediction: anything :func:`klkit.explain` takes, two
+        discrete distributions, or two densities. A callable must map an array of x
+        to an array of densities.
     base : float, optional
         Logarithm base; None means e (nats), 2 bits.
     ax : matplotlib Axes or pair of Axes, optional
@@ -108,8 +87,12 @@ def compare(
     ------
     DistributionError
         As :func:`klkit.explain`; for densities, a negative or NaN density value.
+    TypeError
+        ``p`` and ``q`` are of different kinds (a density and an array, say).
     ValueError
-        ``support`` is missing for a callable, or is not two finite increasing numbers.
+        ``support`` is missing for a callable, or is not two finite increasing numbers;
+        two discrete distributions span more than 1000 integers, or come with
+        ``outcomes``.
 
     Examples
     --------
@@ -124,24 +107,19 @@ def compare(
     >>> bool(np.isclose(terms.sum(), 0.349978, atol=1e-6))
     True
     """
-    _pyplot()  # without matplotlib: one line naming the extra, before any work
-    densities = [_is_density(p), _is_density(q)]
-    if any(densities) and not all(densities):
-        which, other = ("p", "q") if densities[0] else ("q", "p")
-        msg = (
-            f"`{which}` is a density (a callable or a distribution object) but `{other}` is "
-            f"not; pass two densities, or two arrays of probabilities."
-        )
-        raise TypeError(msg)
-    if all(densities):
+    pyplot()  # without matplotlib: one line naming the extra, before any work
+    what = kind(p, q)
+    if what == "density":
         return _compare_densities(p, q, base=base, ax=ax, labels=labels, support=support, num=num)
+    if what == "pmf":
+        p, q, outcomes = pmf_arrays(p, q, outcomes)
     breakdown = explain(p, q, base=base, normalize=normalize, outcomes=outcomes)
     return _draw_breakdown(breakdown, ax=ax, labels=labels)
 
 
 def _axes(ax: Any, width: float) -> tuple[Figure, Axes, Axes]:
     if ax is None:
-        fig, (top, bottom) = _pyplot().subplots(
+        fig, (top, bottom) = pyplot().subplots(
             2,
             1,
             sharex=True,
@@ -172,10 +150,6 @@ def _title(kl: float, unit: str, *, approx: bool = False) -> str:
     return f"P vs Q:  D(P‖Q) {'≈' if approx else '='} {value} {unit}"
 
 
-def _legend_label(letter: str, what: str) -> str:
-    return f"{letter} ({what})" if what else letter
-
-
 def _draw_breakdown(b: Breakdown, *, ax: Any, labels: tuple[str, str]) -> Figure:
     from matplotlib.patches import Patch  # noqa: PLC0415
 
@@ -190,7 +164,7 @@ def _draw_breakdown(b: Breakdown, *, ax: Any, labels: tuple[str, str]) -> Figure
     top.set_title(_title(b.kl_divergence, b.unit))
     top.legend(
         [Patch(color=COLORS["p"]), Patch(color=COLORS["q"])],
-        [_legend_label("P", labels[0]), _legend_label("Q", labels[1])],
+        [legend_label("P", labels[0]), legend_label("Q", labels[1])],
         loc="best",
     )
 
@@ -222,29 +196,18 @@ def _draw_breakdown(b: Breakdown, *, ax: Any, labels: tuple[str, str]) -> Figure
     bottom.set_title("per-outcome terms P log(P/Q); their sum is D(P‖Q)")
     bottom.set_ylabel(f"P log(P/Q) [{b.unit}]")
     bottom.set_xlabel("outcome")
-    step = max(1, math.ceil(k / _MAX_LABELS))
-    shown = x[::step]
-    names_shown = [_literal(b.outcomes[i]) for i in shown]
-    bottom.set_xticks(shown, names_shown)
-    slot = fig.get_figwidth() * 72 * 0.8 / max(len(shown), 1)  # points per label
-    if max(len(n) for n in names_shown) * 6.5 > slot:
-        bottom.tick_params(axis="x", labelrotation=90)
+    outcome_ticks(bottom, b.outcomes, inches=fig.get_figwidth() * 0.8)
     return fig
 
 
-def _literal(name: str) -> str:
-    """Show a name as written: matplotlib reads text between two $ signs as maths."""
-    return name.replace("$", r"\$")
-
-
-def _evaluate(d: Any, x: _Float, name: str) -> tuple[_Float, _Float]:
+def _evaluate(d: Any, x: Float, name: str) -> tuple[Float, Float]:
     """Return (density, log-density) of ``d`` on ``x``; log-density via logpdf if it has one."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if hasattr(d, "logpdf"):
             log = np.asarray(d.logpdf(x), dtype=np.float64)
             dens = np.exp(log)
         else:
-            call: Callable[[_Float], Any] = d
+            call: Callable[[Float], Any] = d
             dens = np.asarray(call(x), dtype=np.float64)
             log = np.log(dens)
     if dens.shape != x.shape:
@@ -308,8 +271,8 @@ def _compare_densities(
     unit = log_base.unit
 
     fig, top, bottom = _axes(ax, 8.0)
-    top.plot(x, dens_p, color=COLORS["p"], label=_legend_label("p", labels[0]))
-    top.plot(x, dens_q, color=COLORS["q"], linestyle="--", label=_legend_label("q", labels[1]))
+    top.plot(x, dens_p, color=COLORS["p"], label=legend_label("p", labels[0]))
+    top.plot(x, dens_q, color=COLORS["q"], linestyle="--", label=legend_label("q", labels[1]))
     top.fill_between(x, dens_p, color=COLORS["p"], alpha=0.15, linewidth=0)
     top.set_ylabel("density")
     top.set_title(_title(kl, unit, approx=True))
@@ -354,71 +317,3 @@ def _compare_densities(
     bottom.set_xlabel("x")
     bottom.legend(loc="best")
     return fig
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def save(fig: Figure, path: str | os.PathLike[str], *, dpi: float = 150) -> Path:
-    """Write ``fig`` to ``path`` atomically, in the format its extension names.
-
-    The picture is written to a temporary file in the same directory and renamed
-    over ``path`` only when complete, so an interrupted run never leaves a
-    half-written file (and an existing file stays intact until then). A file that
-    is replaced keeps its permission bits; a new one gets the default (0o666 less
-    the umask).
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-        The figure, e.g. from :func:`compare`.
-    path : str or path
-        Where to write; ``.png``, ``.svg``, ``.pdf`` or any format matplotlib writes.
-    dpi : float, default 150
-        Resolution of raster formats.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
-
-    Raises
-    ------
-    ValueError
-        The extension is not a format matplotlib writes, or the directory is missing.
-    OSError
-        The file cannot be written (permissions, disk full).
-    """
-    target = Path(path)
-    fmt = target.suffix.lower().lstrip(".")
-    formats = fig.canvas.get_supported_filetypes()
-    if fmt not in formats:
-        msg = (
-            f"cannot write {str(target)!r}: {target.suffix or 'no extension'} is not a "
-            f"picture format; use .png, .svg or .pdf (or .{', .'.join(sorted(formats))})"
-        )
-        raise ValueError(msg)
-    directory = target.parent
-    if not directory.is_dir():
-        msg = f"cannot write {str(target)!r}: the directory {str(directory)!r} does not exist"
-        raise ValueError(msg)
-    try:  # replacing a file keeps its permissions (mkstemp's own are 0o600)
-        mode = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name[:100]}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format=fmt, dpi=dpi)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return target
