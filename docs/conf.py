@@ -29,6 +29,9 @@ extensions = [
     # MathJax's files copied into the site, so that maths renders offline too (the
     # default loads MathJax from a CDN: without network every formula is raw LaTeX)
     "sphinx-mathjax-offline",
+    # pictures drawn at build time by the scripts in examples/pictures (matplotlib's own
+    # directive: the figures can never drift from the code that draws them)
+    "matplotlib.sphinxext.plot_directive",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"
@@ -44,6 +47,12 @@ nitpick_ignore_regex = [
     (r"py:.*", r"klkit(\.\w+)*\._[a-z]\w*(\.\w+)*"),
     (r"py:meth", r"render"),
 ]
+
+plot_basedir = str(ROOT / "examples" / "pictures")
+plot_formats = [("png", 110)]
+plot_html_show_formats = False
+plot_html_show_source_link = False
+plot_rcparams = {"savefig.bbox": "tight"}
 
 myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3

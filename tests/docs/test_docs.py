@@ -103,3 +103,27 @@ def test_site_builds_without_warnings(site: Path) -> None:
     names += [f"klkit.estimate.{n}" for n in klkit.estimate.__all__]
     missing = [n for n in names if f'id="{n}"' not in api]
     assert not missing, f"the API reference lacks {missing}"
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_pictures_are_drawn_at_build_time(site: Path, lang: str) -> None:
+    """The tutorial's pictures come from examples/pictures, drawn by the build."""
+    import matplotlib.image
+
+    tutorial = (site / lang / "tutorial.html").read_text(encoding="utf-8")
+    for script in sorted((DOCS.parent / "examples" / "pictures").glob("*.py")):
+        src = f"../_images/{script.stem}.png"
+        assert f'src="{src}"' in tutorial, f"{lang}/tutorial lacks {script.name}'s picture"
+        pixels = matplotlib.image.imread(site / "_images" / f"{script.stem}.png")
+        assert pixels.shape[0] > 300
+        assert pixels.shape[1] > 500
+        assert pixels[..., :3].std() > 0.05  # drawn, not blank
+
+
+def test_performance_page_includes_the_benchmark_table(site: Path) -> None:
+    """The performance page shows the checked-in benchmark output, as written."""
+    table = (DOCS / "performance.txt").read_text(encoding="utf-8").splitlines()
+    for lang in ("en", "ko"):
+        page = (site / lang / "performance.html").read_text(encoding="utf-8")
+        assert table[0].split()[0] in page
+        assert "kl_divergence" in page
