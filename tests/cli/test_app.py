@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import shlex
 import sys
 from importlib.metadata import version
@@ -128,31 +127,6 @@ def test_a_measure_command_loads_no_heavy_library():
     loaded = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines()}
     assert "typer" in loaded  # the parse worked
     assert not loaded & {"torch", "jax", "dask", "matplotlib", "scipy", "pandas"}
-
-
-def readme_examples() -> list[tuple[str, str]]:
-    """(command, expected output) for each `$ klkit ...` line with output in the README."""
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    pairs = []
-    for block in re.findall(r"```console\n(.*?)```", readme, flags=re.DOTALL):
-        lines = block.splitlines()
-        for line, following in zip(lines, [*lines[1:], "$"], strict=True):
-            if line.startswith("$ klkit ") and not following.startswith("$"):
-                pairs.append((line[2:].split("  #")[0].strip(), following))
-    return pairs
-
-
-@pytest.mark.parametrize(("command", "expected"), readme_examples())
-def test_readme_examples_print_what_the_readme_says(command, expected, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    g = np.random.default_rng(0)  # xy.csv: the README's two columns of measurements
-    x, y = g.normal(0, 1, 3000), g.normal(1, 1, 3000)
-    Path("xy.csv").write_text("a,b\n" + "".join(f"{u},{v}\n" for u, v in zip(x, y, strict=True)))
-    assert ok(*shlex.split(command)[1:]).strip() == expected
-
-
-def test_readme_has_examples():
-    assert len(readme_examples()) >= 4
 
 
 def test_explain_of_pairs_equal_to_rounding():

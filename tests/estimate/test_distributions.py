@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 
 import mpmath as mp
 import numpy as np
@@ -85,20 +84,6 @@ def test_samples_against_a_distribution_either_way():
     die = ke.kl_divergence(g.choice(np.arange(6), 10_000, p=FAIR), kl.Binomial(5, 0.5), rng=0)
     binom = ss.binom(5, 0.5).pmf(np.arange(6))
     assert die.ci_low < float(np.sum(FAIR * np.log(FAIR / binom))) < die.ci_high
-
-
-def test_readme_distribution_examples_run_and_print_what_they_say(capsys):
-    from pathlib import Path
-
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    section = readme[readme.index("## Distributions and samples") : readme.index("## Command line")]
-    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
-    assert len(blocks) == 2
-    for block in blocks:
-        exec(compile(block, "README.md", "exec"), {})
-    printed = capsys.readouterr().out.splitlines()
-    promised = re.findall(r"^print\(.*\)  # (.*)$", section, flags=re.MULTILINE)
-    assert printed == promised
 
 
 def test_n_sets_the_draws_from_a_distribution_against_samples():
