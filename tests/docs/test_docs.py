@@ -127,3 +127,26 @@ def test_performance_page_includes_the_benchmark_table(site: Path) -> None:
         page = (site / lang / "performance.html").read_text(encoding="utf-8")
         assert table[0].split()[0] in page
         assert "kl_divergence" in page
+
+
+def _changelog_outline(text: str) -> list[tuple[str, int]]:
+    """Each version heading, and each section's number of entries, in order."""
+    outline: list[tuple[str, int]] = []
+    for line in text.splitlines():
+        if line.startswith("## "):
+            outline.append((line, 0))
+        elif line.startswith("### "):
+            outline.append(("###", 0))
+        elif line.startswith("- ") and outline:
+            outline[-1] = (outline[-1][0], outline[-1][1] + 1)
+    return outline
+
+
+def test_korean_changelog_translates_every_entry(site: Path) -> None:
+    """ko/changelog.md is a translation: the same versions, sections and entries."""
+    english = (DOCS.parent / "CHANGELOG.md").read_text(encoding="utf-8")
+    korean = (DOCS / "ko" / "changelog.md").read_text(encoding="utf-8")
+    assert _changelog_outline(korean) == _changelog_outline(english)
+    page = (site / "en" / "changelog.html").read_text(encoding="utf-8")
+    assert "0.1.0" in page  # the English page includes CHANGELOG.md itself
+    assert "Keep a Changelog" in page
