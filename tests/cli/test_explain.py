@@ -165,6 +165,17 @@ def test_explain_of_distributions_says_what_does_not_go(args, words):
     assert words in fails("explain", *args)
 
 
+def test_explain_of_binomials_far_from_zero_tables_only_their_mass():
+    # The mass of binomial(10**8, 0.5) lies within 10**5 outcomes of 5*10**7: the table
+    # is that wide, not 5*10**7 outcomes from 0 (once refused as over KLKIT_MAX_SUPPORT),
+    # and SciPy's pmf, which sums to 1 - 2.6e-8 there, is renormalised over it.
+    n, a, b = 10**8, 0.5, 0.5001
+    data = as_json("explain", f"binomial({n}, {a})", f"binomial({n}, {b})")
+    assert 50_000 < len(data["outcomes"]) < 200_000
+    closed = n * (a * math.log(a / b) + (1 - a) * math.log((1 - a) / (1 - b)))
+    assert data["kl_divergence"] == pytest.approx(closed, rel=1e-8)
+
+
 def test_explain_of_a_distribution_too_wide_to_table(monkeypatch):
     monkeypatch.setenv("KLKIT_MAX_SUPPORT", "1000")
     err = fails("explain", "poisson(1e6)", "poisson(1e6)")
