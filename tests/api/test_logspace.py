@@ -144,3 +144,15 @@ def test_cross_entropy_of_labels_and_logits_against_mpmath(row, y):
     assert rel(kl.cross_entropy(kl.Labels(y), kl.Logits(z)), want) <= 1e-14
     if want > 0:
         assert rel(kl.kl_divergence(kl.Labels(y), kl.Logits(z)), want) <= 1e-14
+
+
+def test_near_one_hot_logits_with_far_outcomes_keep_the_kl_digits_in_float32():
+    # P's top outcome carries all but ~1e-14 of its mass; two outcomes sit 42 below it
+    # (their logit difference e = -7.5 once disqualified the whole row from the exact
+    # log-ratio path), and the KL, ~2e-16, comes from the outcome 32 below the top. The
+    # rounded difference of two float32 log-softmaxes was 2.03e-5 off (Hypothesis).
+    zp = np.array([-10.0, 32.0, -10.0, 0.0], np.float32)
+    zq = (zp + 10 * np.array([0.0, 0.75, 0.0, 0.7324895785142154])).astype(np.float32)
+    want = mp_kl(zp, zq)
+    got = float(kl.kl_divergence(kl.Logits(zp), kl.Logits(zq)))
+    assert rel(got, want) <= 1e-6

@@ -177,7 +177,7 @@ def _logit_log_ratio(
     (logits, or log-probabilities with ``normalize``), with d = z_q - z_p taken
     relative to its value at P's largest logit, e_k = d_k - d_0,
     log(q/p) = e - log sum_j p_j exp(e_j), and the sum is
-    ``log1p(sum_j p_j expm1(e_j))``: nothing overflows where every |e| <= 1, and
+    ``log1p(sum_j p_j expm1(e_j))``: nothing overflows where every e <= 1, and
     nothing cancels, since the outcome that carries most of P's mass has e = 0
     (against d itself, a near-one-hot P would lose the KL in the rounding of
     p_0 expm1(d_0)). d is carried as an unevaluated sum hi + lo (Knuth's TwoSum), so
@@ -196,9 +196,16 @@ def _logit_log_ratio(
     hi0 = take_along_axis(hi, top, axis=ax, xp=xp)
     lo0 = take_along_axis(lo, top, axis=ax, xp=xp)
     e = (hi - hi0) + (lo - lo0)
-    close = xp.all(xp.abs(e) <= 1.0, axis=ax, keepdims=True)
+    # expm1(e) cannot overflow where every e <= 1; outcomes far below P's top (e << 0)
+    # may stay: their expm1 is just above -1 (a near-one-hot P with a tiny KL keeps its
+    # digits only on this path).
+    close = xp.all(e <= 1.0, axis=ax, keepdims=True)
     es = xp.where(close, e, 0.0)
-    shift = xp.log1p(xp.sum(prob_p * xp.expm1(es), axis=ax, keepdims=True))
+    total = xp.sum(prob_p * xp.expm1(es), axis=ax, keepdims=True)
+    # 1 + total = sum_j p_j exp(e_j) >= p_0; log1p is accurate to eps / (1 + total), so
+    # the rows where 1 + total < 1/2 take the difference of the log-softmaxes instead.
+    close = close & (total >= -0.5)
+    shift = xp.log1p(xp.where(close, total, 0.0))
     return xp.where(close, es - shift, log_q - log_p)
 
 
