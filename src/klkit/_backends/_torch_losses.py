@@ -2,18 +2,20 @@
 
 Speed reason: the generic path's KL terms (logs of ratios, a series, ``where`` for
 every edge) are differentiated op by op, 10-30x ``F.kl_div`` forward and backward.
-Here the forward pass is a handful of fused torch kernels and the backward pass is
-the closed form, as torch's own losses do:
+Here the forward pass is a few torch kernels per cache-sized block of rows (no
+full-size temporary) and the backward pass is the closed form, as torch's own
+losses do:
 
 * KL from logits: ``d/dz = softmax(z) sum(P) - P``; ``d/dP = log P - log Q`` (0 where
   P = 0); for P given as logits t, ``d/dt = P (log P - log Q - D)``.
 * Binary cross-entropy from logits: ``d/dz = sigmoid(z) - y``, ``d/dy = -z``.
 
 The exactness guarantees hold as on the generic path: rows whose KL is below
-``EXACT_BELOW`` (where ``sum P (log P - log Q)`` cancels) are recomputed in float64
-with the series, results are never negative, and anything non-finite (an invalid
-input, or a genuine +inf) returns None so that the generic path raises the precise
-error or returns the exact +inf.
+``EXACT_BELOW`` (where ``sum P (log P - log Q)`` cancels), and non-finite rows
+(zeros against -inf logits), are recomputed in float64 with the series; results are
+never negative, and anything still non-finite (an invalid input, or a genuine +inf)
+returns None so that the generic path raises the precise error or returns the exact
++inf.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import sys
 from typing import Any
 
 from klkit._backends._namespace import library_of
+from klkit._backends._numpy import BLOCK_BYTES
 from klkit._backends._torch import CONFIDENT, confident_ce
 from klkit._numerics import EXACT_BELOW, NEAR, series_in_u, sum_tolerance
 
@@ -47,46 +50,77 @@ def _tensors(*xs: Any) -> bool:
 def torch_kl_logits(p: Any, z: Any, *, p_logits: bool, validate: bool) -> Any | None:
     """KL rows of P (probabilities, or logits if ``p_logits``) against ``Logits(z)``, or None.
 
-    Same shape and dtype only (other calls take the generic path). With ``validate``
-    each row of probabilities must sum to 1 within the usual tolerance; negative,
-    NaN or infinite inputs make a row non-finite, and any non-finite row returns
-    None.
+    Same shape and dtype only (other calls take the generic path). Probabilities must
+    be >= 0 and, with ``validate``, each row must sum to 1 within the usual tolerance;
+    a row that is not finite and >= EXACT_BELOW sum(P) is recomputed by
+    :func:`_exact_rows`, and a non-finite result there (an invalid input, or a
+    genuine +inf) returns None.
     """
     torch = sys.modules["torch"]
     if not _tensors(p, z):
         return None
+    k = z.shape[-1]
     with torch.no_grad():
-        lq = torch.log_softmax(z, -1)
-        # terms (Q - P) + P (log P - log Q) = P (r - 1 - log r) >= 0, r = Q/P: klkit's
-        # KL, each term rounded near r = 1 by about 2 eps |Q - P| (the bound of
-        # torch_kl_rows), never a sum of large terms of both signs
+        p2, z2 = p.detach().reshape(-1, k), z.detach().reshape(-1, k)
+        total = None
+        if not p_logits:
+            total = p2.sum(-1)
+            ok = p2.amin() >= 0  # NaN fails too
+            if validate:
+                tol = sum_tolerance(torch.finfo(p.dtype).eps, k)
+                ok &= ((total - 1).abs() <= tol).all()
+            if not bool(ok):  # one device sync for every check
+                return None
+        rows = _kl_forward(torch, p2, z2, p_logits=p_logits)
+        limit = EXACT_BELOW * (1.0 if total is None else total)
+        redo = torch.nonzero(~((rows >= limit) & (rows <= torch.finfo(rows.dtype).max)))
+        if redo.numel():
+            redo = redo.squeeze(1)
+            exact = _exact_rows(p2[redo], z2[redo], p_logits=p_logits)
+            if not bool(torch.isfinite(exact).all()):
+                return None
+            rows[redo] = exact.to(rows.dtype)
+        rows.clamp_(min=0.0)
+    return _KL.apply(p, z, rows.reshape(z.shape[:-1]), total)
+
+
+def _blocks(torch: Any, x: Any) -> list[Any]:
+    """Slices of the rows of ``x`` (2-d), each about :data:`BLOCK_BYTES` on CPU.
+
+    Every pass over a block (log-softmax, exp, log, the products) then reads data in
+    cache and writes into small scratch tensors that the allocator reuses: whole
+    tensors would take a full-size scratch tensor (page faults) per pass and read
+    memory each time. Other devices take one block, the whole tensor.
+    """
+    n = x.shape[0]
+    if x.device.type != "cpu":
+        return [slice(0, n)]
+    step = max(1, BLOCK_BYTES // max(1, x.shape[1] * x.element_size()))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+def _kl_forward(torch: Any, p: Any, z: Any, *, p_logits: bool) -> Any:
+    """KL rows of 2-d P (probabilities, or logits) against logits z, block by block.
+
+    Terms ``(Q - P) + P (log P - log Q) = P (r - 1 - log r) >= 0`` with ``r = Q/P``:
+    klkit's KL, never a sum of large terms of both signs. ``log P`` is taken of P
+    clamped to the smallest normal number, so that P = 0 gives 0 (``xlogy`` costs
+    3x ``log``); a subnormal P changes its term by under 1e-36.
+    """
+    rows = z.new_empty(z.shape[0])
+    tiny = torch.finfo(z.dtype).tiny
+    for s in _blocks(torch, z):
+        lq = torch.log_softmax(z[s], -1)
         terms = lq.exp()
         if p_logits:
-            lp = torch.log_softmax(p, -1)
+            lp = torch.log_softmax(p[s], -1)
             probs = lp.exp()
-            terms.sub_(probs).addcmul_(probs, lp - lq)
-            total = None
         else:
-            probs, lp = p, None
-            log_p = torch.special.xlogy(p, p)  # p log p, 0 at p = 0
-            terms.sub_(p).add_(log_p.addcmul_(p, lq, value=-1.0))
-            total = p.sum(-1)
-        rows = terms.sum(-1)
-        del terms
-        ok = torch.isfinite(rows).all()
-        if validate and total is not None:
-            tol = sum_tolerance(torch.finfo(p.dtype).eps, p.shape[-1])
-            ok &= ((total - 1).abs() <= tol).all()
-        if not bool(ok):  # one device sync for every check
-            return None
-        redo = torch.nonzero((rows < EXACT_BELOW).reshape(-1)).squeeze(1)
-        if redo.numel():
-            k = z.shape[-1]
-            rows.reshape(-1)[redo] = _exact_rows(
-                p.reshape(-1, k)[redo], z.reshape(-1, k)[redo], p_logits=p_logits
-            ).to(rows.dtype)
-        rows.clamp_(min=0.0)
-    return _KL.apply(p, z, rows, lq, probs, lp, total)
+            probs = p[s]
+            lp = probs.clamp(min=tiny).log_()
+        terms.sub_(probs).addcmul_(probs, lp.sub_(lq))
+        torch.sum(terms, -1, out=rows[s])
+    return rows
 
 
 def _exact_rows(p: Any, z: Any, *, p_logits: bool) -> Any:
@@ -116,35 +150,58 @@ def _kl_function() -> Any:
     torch = sys.modules["torch"]
 
     class KLLogits(torch.autograd.Function):  # type: ignore[misc,name-defined]
-        """KL rows with the closed-form backward (see the module docstring)."""
+        """KL rows with the closed-form backward (see the module docstring).
+
+        Only the inputs are saved: the backward pass recomputes softmax(z) block by
+        block, which costs less than writing it out in the forward pass and reading
+        it back.
+        """
 
         @staticmethod
-        def forward(
-            ctx: Any, p: Any, z: Any, rows: Any, lq: Any, probs: Any, lp: Any, total: Any
-        ) -> Any:
-            ctx.save_for_backward(p, lq, probs, lp, total, rows)
-            ctx.p_logits = lp is not None
+        def forward(ctx: Any, p: Any, z: Any, rows: Any, total: Any) -> Any:
+            ctx.save_for_backward(p, z, rows, total)
             return rows
 
         @staticmethod
         def backward(ctx: Any, g: Any) -> Any:
-            p, lq, probs, lp, total, rows = ctx.saved_tensors
-            g = g.unsqueeze(-1)
-            grad_p = grad_z = None
-            if ctx.needs_input_grad[1]:  # softmax(z) sum(P) - P, one new array
-                grad_z = lq.exp()
-                if total is not None:
-                    grad_z.mul_(total.unsqueeze(-1))
-                grad_z.sub_(probs).mul_(g)
-            if ctx.needs_input_grad[0]:
-                if ctx.p_logits:
-                    grad_p = g * probs * ((lp - lq) - rows.unsqueeze(-1))
-                else:
-                    pos = p > 0
-                    grad_p = g * torch.where(pos, torch.log(torch.where(pos, p, 1.0)) - lq, 0.0)
-            return grad_p, grad_z, None, None, None, None, None
+            p, z, rows, total = ctx.saved_tensors
+            k = z.shape[-1]
+            p2, z2 = p.detach().reshape(-1, k), z.detach().reshape(-1, k)
+            g2 = g.reshape(-1, 1)
+            scale = g2 if total is None else g2 * total.unsqueeze(-1)
+            want_p, want_z = ctx.needs_input_grad[:2]
+            grad_p = torch.empty_like(p2) if want_p else None
+            grad_z = torch.empty_like(z2) if want_z else None
+            for s in _blocks(torch, z2):
+                probs = p2[s] if total is not None else torch.softmax(p2[s], -1)
+                if grad_z is not None:  # softmax(z) sum(P) - P
+                    q = torch.softmax(z2[s], -1).mul_(scale[s])
+                    torch.addcmul(q, probs, g2[s], value=-1.0, out=grad_z[s])
+                if grad_p is not None:
+                    grad_p[s] = _kl_grad_p(torch, p2[s], z2[s], probs, rows, g2[s], s, total)
+            return (
+                None if grad_p is None else grad_p.reshape(p.shape),
+                None if grad_z is None else grad_z.reshape(z.shape),
+                None,
+                None,
+            )
 
     return KLLogits
+
+
+def _kl_grad_p(
+    torch: Any, p: Any, z: Any, probs: Any, rows: Any, g: Any, s: slice, total: Any
+) -> Any:
+    """Return the gradient in P of a block of KL rows.
+
+    ``log P - log Q`` for probabilities; ``P (log P - log Q - D)`` in the logits of P.
+    Both are 0 where P = 0.
+    """
+    lq = torch.log_softmax(z, -1)
+    if total is not None:  # probabilities
+        return torch.where(probs > 0, torch.log(probs) - lq, 0.0).mul_(g)
+    d = (torch.log_softmax(p, -1) - lq).sub_(rows.reshape(-1, 1)[s])
+    return torch.where(probs > 0, probs * d, 0.0).mul_(g)
 
 
 class _Lazy:
@@ -164,7 +221,11 @@ _KL = _Lazy(_kl_function)
 
 
 def torch_bce_logits_grad(y: Any, z: Any, out: Any) -> Any:
-    """Attach the closed-form backward to BCE-with-logits values ``out`` of (y, z)."""
+    """Attach the closed-form backward to BCE-with-logits ``out`` of (y, z).
+
+    ``out`` holds the elements, or their sum (0-d, from ``torch_bce_logits(...,
+    summed=True)``).
+    """
     return _BCE.apply(y, z, out)
 
 
@@ -183,12 +244,28 @@ def _bce_function() -> Any:
         def backward(ctx: Any, g: Any) -> Any:
             y, z = ctx.saved_tensors
             grad_y = -g * z if ctx.needs_input_grad[0] else None
-            grad_z = None
-            if ctx.needs_input_grad[1]:  # sigmoid(z) - y, one new array
-                grad_z = torch.sigmoid(z).sub_(y).mul_(g)
+            grad_z = _bce_grad_z(torch, y, z, g) if ctx.needs_input_grad[1] else None
             return grad_y, grad_z, None
 
     return BCELogits
+
+
+def _bce_grad_z(torch: Any, y: Any, z: Any, g: Any) -> Any:
+    """``(sigmoid(z) - y) g``: block by block on contiguous CPU tensors (as the forward).
+
+    ``g`` is 0-d (a summed loss) or shaped like ``z``; the gradient of a sum of the
+    elements arrives expanded (stride 0) and is read as it is, never copied.
+    """
+    grad = torch.empty_like(z)
+    if not (z.device.type == "cpu" and z.is_contiguous() and y.is_contiguous()):
+        return torch.sigmoid(z, out=grad).sub_(y).mul_(g)
+    flat = [t.view(-1) for t in (z, y, grad)]
+    gf = g if g.ndim == 0 else g.reshape(-1)
+    block = BLOCK_BYTES // z.element_size()
+    for i in range(0, z.numel(), block):
+        zb, yb, ob = (t[i : i + block] for t in flat)
+        torch.sigmoid(zb, out=ob).sub_(yb).mul_(gf if g.ndim == 0 else gf[i : i + block])
+    return grad
 
 
 _BCE = _Lazy(_bce_function)
