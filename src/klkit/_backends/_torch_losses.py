@@ -51,10 +51,10 @@ def torch_kl_logits(p: Any, z: Any, *, p_logits: bool, validate: bool) -> Any | 
     """KL rows of P (probabilities, or logits if ``p_logits``) against ``Logits(z)``, or None.
 
     Same shape and dtype only (other calls take the generic path). Probabilities must
-    be >= 0 and, with ``validate``, each row must sum to 1 within the usual tolerance;
-    a row that is not finite and >= EXACT_BELOW sum(P) is recomputed by
-    :func:`_exact_rows`, and a non-finite result there (an invalid input, or a
-    genuine +inf) returns None.
+    be >= 0 and, with ``validate``, each row must sum to 1 within the usual tolerance.
+    Rows below ``EXACT_BELOW sum(P)``, and non-finite rows, are recomputed by
+    :func:`_exact_rows`; a non-finite result there (an invalid input, or a genuine
+    +inf) returns None.
     """
     torch = sys.modules["torch"]
     if not _tensors(p, z):
