@@ -199,7 +199,7 @@ def test_bce_logits_summed_edge_cases():
     assert float(got) == pytest.approx(math.log1p(math.exp(-30.0)), rel=1e-15)
 
 
-def test_bce_logits_elementwise_backward_over_blocks_reads_an_expanded_gradient():
+def test_bce_logits_elementwise_backward_reads_an_expanded_or_a_full_gradient():
     n = 2 * BLOCK_BYTES // 4 + 5
     gen = torch.Generator().manual_seed(6)
     z = (3 * torch.randn(n, generator=gen)).requires_grad_()

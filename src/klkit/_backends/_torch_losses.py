@@ -152,9 +152,9 @@ def _kl_function() -> Any:
     class KLLogits(torch.autograd.Function):  # type: ignore[misc,name-defined]
         """KL rows with the closed-form backward (see the module docstring).
 
-        Only the inputs are saved: the backward pass recomputes softmax(z) block by
-        block, which costs less than writing it out in the forward pass and reading
-        it back.
+        Only the inputs are saved: the backward pass recomputes softmax(z) (whole
+        tensors: three passes, no faster in blocks), which costs less than writing
+        it out in the forward pass and reading it back.
         """
 
         @staticmethod
@@ -165,43 +165,22 @@ def _kl_function() -> Any:
         @staticmethod
         def backward(ctx: Any, g: Any) -> Any:
             p, z, rows, total = ctx.saved_tensors
-            k = z.shape[-1]
-            p2, z2 = p.detach().reshape(-1, k), z.detach().reshape(-1, k)
-            g2 = g.reshape(-1, 1)
-            scale = g2 if total is None else g2 * total.unsqueeze(-1)
-            want_p, want_z = ctx.needs_input_grad[:2]
-            grad_p = torch.empty_like(p2) if want_p else None
-            grad_z = torch.empty_like(z2) if want_z else None
-            for s in _blocks(torch, z2):
-                probs = p2[s] if total is not None else torch.softmax(p2[s], -1)
-                if grad_z is not None:  # softmax(z) sum(P) - P
-                    q = torch.softmax(z2[s], -1).mul_(scale[s])
-                    torch.addcmul(q, probs, g2[s], value=-1.0, out=grad_z[s])
-                if grad_p is not None:
-                    grad_p[s] = _kl_grad_p(torch, p2[s], z2[s], probs, rows, g2[s], s, total)
-            return (
-                None if grad_p is None else grad_p.reshape(p.shape),
-                None if grad_z is None else grad_z.reshape(z.shape),
-                None,
-                None,
-            )
+            g = g.unsqueeze(-1)
+            probs = p if total is not None else torch.softmax(p, -1)
+            grad_p = grad_z = None
+            if ctx.needs_input_grad[1]:  # softmax(z) sum(P) - P
+                scale = g if total is None else g * total.unsqueeze(-1)
+                grad_z = torch.softmax(z, -1).mul_(scale).addcmul_(probs, g, value=-1.0)
+            if ctx.needs_input_grad[0]:  # 0 where P = 0
+                lq = torch.log_softmax(z, -1)
+                if total is not None:  # log P - log Q
+                    grad_p = torch.where(probs > 0, torch.log(probs) - lq, 0.0).mul_(g)
+                else:  # in the logits of P: P (log P - log Q - D)
+                    d = (torch.log_softmax(p, -1) - lq).sub_(rows.unsqueeze(-1))
+                    grad_p = torch.where(probs > 0, probs * d, 0.0).mul_(g)
+            return grad_p, grad_z, None, None
 
     return KLLogits
-
-
-def _kl_grad_p(
-    torch: Any, p: Any, z: Any, probs: Any, rows: Any, g: Any, s: slice, total: Any
-) -> Any:
-    """Return the gradient in P of a block of KL rows.
-
-    ``log P - log Q`` for probabilities; ``P (log P - log Q - D)`` in the logits of P.
-    Both are 0 where P = 0.
-    """
-    lq = torch.log_softmax(z, -1)
-    if total is not None:  # probabilities
-        return torch.where(probs > 0, torch.log(probs) - lq, 0.0).mul_(g)
-    d = (torch.log_softmax(p, -1) - lq).sub_(rows.reshape(-1, 1)[s])
-    return torch.where(probs > 0, probs * d, 0.0).mul_(g)
 
 
 class _Lazy:
@@ -244,28 +223,12 @@ def _bce_function() -> Any:
         def backward(ctx: Any, g: Any) -> Any:
             y, z = ctx.saved_tensors
             grad_y = -g * z if ctx.needs_input_grad[0] else None
-            grad_z = _bce_grad_z(torch, y, z, g) if ctx.needs_input_grad[1] else None
+            grad_z = None
+            if ctx.needs_input_grad[1]:  # sigmoid(z) - y, one new array (no faster in blocks)
+                grad_z = torch.sigmoid(z).sub_(y).mul_(g)
             return grad_y, grad_z, None
 
     return BCELogits
-
-
-def _bce_grad_z(torch: Any, y: Any, z: Any, g: Any) -> Any:
-    """``(sigmoid(z) - y) g``: block by block on contiguous CPU tensors (as the forward).
-
-    ``g`` is 0-d (a summed loss) or shaped like ``z``; the gradient of a sum of the
-    elements arrives expanded (stride 0) and is read as it is, never copied.
-    """
-    grad = torch.empty_like(z)
-    if not (z.device.type == "cpu" and z.is_contiguous() and y.is_contiguous()):
-        return torch.sigmoid(z, out=grad).sub_(y).mul_(g)
-    flat = [t.view(-1) for t in (z, y, grad)]
-    gf = g if g.ndim == 0 else g.reshape(-1)
-    block = BLOCK_BYTES // z.element_size()
-    for i in range(0, z.numel(), block):
-        zb, yb, ob = (t[i : i + block] for t in flat)
-        torch.sigmoid(zb, out=ob).sub_(yb).mul_(gf if g.ndim == 0 else gf[i : i + block])
-    return grad
 
 
 _BCE = _Lazy(_bce_function)
