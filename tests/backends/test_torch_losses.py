@@ -210,3 +210,85 @@ def test_bce_logits_elementwise_backward_reads_an_expanded_or_a_full_gradient():
     weights = torch.rand(n, generator=gen)
     (kl.binary_cross_entropy(y, kl.Logits(z)) * weights).sum().backward()
     torch.testing.assert_close(z.grad, (torch.sigmoid(z.detach()) - y) * weights)
+
+
+def _torch_options_reference(z, y, w, *, ignore_index, smoothing):
+    """Weighted mean of torch's label-smoothed rows, written out with log_softmax (float64).
+
+    Ignored rows read zero logits, so that their NaN or inf entries reach neither the
+    value nor the gradient.
+    """
+    keep = y != ignore_index
+    safe = torch.where(keep, y, 0)
+    lp = F.log_softmax(torch.where(keep[:, None], z, 0.0), -1)
+    w = torch.ones(z.shape[-1], dtype=z.dtype) if w is None else w
+    nll = -lp.gather(1, safe[:, None]).squeeze(1) * w[safe]
+    rows = (1 - smoothing) * nll
+    if smoothing:
+        rows = rows - smoothing / z.shape[-1] * (lp * w).sum(-1)
+    rows = torch.where(keep, rows, 0.0)
+    return rows.sum() / torch.where(keep, w[safe], 0.0).sum()
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_options_match_torch_and_the_written_out_gradient(smoothing, weighted):
+    k = 700
+    n = _many_blocks(k, torch.float64)
+    gen = torch.Generator().manual_seed(11)
+    z0 = 4 * torch.randn(n, k, generator=gen, dtype=torch.float64)
+    y = torch.randint(0, k, (n,), generator=gen)
+    y[::7] = -100
+    z0[0, 3], z0[7, :5] = math.inf, math.nan  # in ignored rows: no effect, zero gradient
+    # -inf off the label: a finite row without smoothing (with it, +inf)
+    z0[1, (y[1] + 1) % k] = -50.0 if smoothing else -math.inf
+    w0 = torch.rand(k, generator=gen, dtype=torch.float64) + 0.5 if weighted else None
+    options = {"ignore_index": -100, "smoothing": smoothing}
+    z = z0.clone().requires_grad_()
+    w = None if w0 is None else w0.clone().requires_grad_()
+    labels = kl.Labels(y, **options)
+    assert _torch_losses.torch_ce_options(y, z0, weight=w0, validate=True, **options) is not None
+    rows = kl.cross_entropy(labels, kl.Logits(z.detach()), weight=w0)
+    kept = y != -100
+    torch.testing.assert_close(
+        rows[kept],
+        F.cross_entropy(z0[kept], y[kept], weight=w0, label_smoothing=smoothing, reduction="none"),
+    )
+    assert torch.all(rows[~kept] == 0)
+    got = kl.cross_entropy(labels, kl.Logits(z), weight=w, reduction="mean")
+    zr = z0.clone().requires_grad_()
+    wr = None if w0 is None else w0.clone().requires_grad_()
+    ref = _torch_options_reference(zr, y, wr, **options)
+    torch.testing.assert_close(got, ref)
+    inputs, ref_inputs = [z], [zr]
+    if weighted:  # F.cross_entropy has no gradient in weight; klkit does
+        inputs.append(w)
+        ref_inputs.append(wr)
+    grads = zip(torch.autograd.grad(got, inputs), torch.autograd.grad(ref, ref_inputs), strict=True)
+    for a, b in grads:
+        assert torch.isfinite(a).all()
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-15)
+    if smoothing == 0 and not weighted:  # torch agrees on the kept rows
+        z.grad = None
+        zt = z0.clone().requires_grad_()
+        F.cross_entropy(zt[kept], y[kept]).backward()
+        (g,) = torch.autograd.grad(kl.cross_entropy(labels, kl.Logits(z), reduction="mean"), z)
+        torch.testing.assert_close(g[kept], zt.grad[kept])
+
+
+def test_cross_entropy_options_keep_confident_rows_and_all_ignored_is_zero():
+    z = torch.tensor([[40.0, 0.0, 0.0], [0.0, 1.0, 2.0]], dtype=torch.float64)
+    y = torch.tensor([0, -100])
+    rows = kl.cross_entropy(kl.Labels(y, ignore_index=-100), kl.Logits(z), weight=torch.ones(3))
+    assert float(rows[0]) == pytest.approx(math.log1p(2 * math.exp(-40.0)), rel=1e-15)
+    assert float(rows[1]) == 0.0
+    zg = z.clone().requires_grad_()
+    loss = kl.cross_entropy(
+        kl.Labels(torch.full((2,), -100), ignore_index=-100, smoothing=0.1),
+        kl.Logits(zg),
+        weight=torch.ones(3),
+        reduction="mean",
+    )
+    assert float(loss.detach()) == 0.0
+    loss.backward()
+    assert torch.all(zg.grad == 0)

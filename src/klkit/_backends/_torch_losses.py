@@ -243,10 +243,13 @@ def torch_ce_options(
     weight: Any | None,
     validate: bool,
 ) -> tuple[Any, Any | None] | None:
-    """Return rows of labelled cross-entropy by ``F.cross_entropy`` and the mean's divisor.
+    """Return rows of labelled cross-entropy with torch's options and the mean's divisor.
 
     ``cross_entropy(Labels(y, ...), Logits(z), weight=...)`` per row, and what "mean"
-    divides by; or None (the generic path).
+    divides by; or None (the generic path). The rows are ``F.cross_entropy``'s
+    (``reduction="none"``): ``(1 - eps) w_y (-log q_y) + eps/K sum_k w_k (-log q_k)``,
+    0 for ignored labels; computed block by block (:func:`_blocks`) with the closed-form
+    backward of :func:`_ce_function`.
 
     Outcomes on the last axis of ``z``. Labels outside ``0..K-1`` (other than
     ``ignore_index``), a weight that is not (K,) finite and >= 0, or a non-finite row
@@ -255,7 +258,6 @@ def torch_ce_options(
     from log1p of the non-maximal mass, as for plain labels.
     """
     torch = sys.modules["torch"]
-    F = sys.modules["torch.nn.functional"]
     if library_of(y) != "torch" or library_of(z) != "torch" or str(z.dtype) not in _FLOATS:
         return None
     if z.ndim < 1 or tuple(y.shape) != tuple(z.shape[:-1]) or y.device != z.device:
@@ -265,8 +267,7 @@ def torch_ce_options(
     k = z.shape[-1]
     target = y.reshape(-1).long()
     logits = z.reshape(-1, k)
-    ignore = -100 if ignore_index is None else ignore_index
-    keep = target != ignore if ignore_index is not None else None
+    keep = target != ignore_index if ignore_index is not None else None
     w = None
     if weight is not None:
         if library_of(weight) != "torch" or tuple(weight.shape) != (k,):
@@ -279,23 +280,92 @@ def torch_ce_options(
             checks.append(torch.isfinite(w).all() & (w >= 0).all())
         if target.numel() and not bool(torch.stack([c.all() for c in checks]).all()):
             return None
-    rows = F.cross_entropy(
-        logits, target, weight=w, ignore_index=ignore, label_smoothing=smoothing, reduction="none"
-    )
-    detached = rows.detach()
-    total, confident = torch.stack([detached.sum(), (detached < CONFIDENT).sum()]).tolist()
-    if not math.isfinite(total):
-        return None
-    if confident and not smoothing:
-        idx = torch.nonzero(detached < CONFIDENT).squeeze(1)
+        zd = logits.detach()
+        wd = None if w is None else w.detach()
+        rows = _ce_forward(torch, zd, safe, wd, smoothing)
         if keep is not None:
-            idx = idx[keep[idx]]
-        exact = confident_ce(logits[idx], target[idx])
-        rows = rows.index_put((idx,), exact if w is None else exact * w[target[idx]])
+            rows.masked_fill_(~keep, 0.0)
+        total, confident = torch.stack([rows.sum(), (rows < CONFIDENT).sum()]).tolist()
+        if not math.isfinite(total):
+            return None
+        if confident and not smoothing:
+            idx = torch.nonzero(rows < CONFIDENT).squeeze(1)
+            if keep is not None:
+                idx = idx[keep[idx]]
+            exact = confident_ce(zd[idx], safe[idx])
+            rows[idx] = exact if wd is None else exact * wd[safe[idx]]
     counts = None
     if keep is not None or w is not None:
-        counts = torch.ones_like(detached) if keep is None else keep.to(z.dtype)
+        counts = torch.ones_like(rows) if keep is None else keep.to(z.dtype)
         if w is not None:
             counts = counts * w[safe]
+    rows = _CE.apply(logits, w, rows, safe, keep, smoothing)
     shape = tuple(y.shape)
     return rows.reshape(shape), None if counts is None else counts.reshape(shape)
+
+
+def _ce_forward(torch: Any, z: Any, y: Any, w: Any | None, eps: float) -> Any:
+    """Rows of 2-d logits z against labels y in range, block by block (no ignore mask)."""
+    rows = z.new_empty(z.shape[0])
+    k = z.shape[-1]
+    for s in _blocks(torch, z):
+        lp = torch.log_softmax(z[s], -1)
+        nll = lp.gather(1, y[s, None]).squeeze(1).neg_()
+        if w is not None:
+            nll.mul_(w[y[s]])
+        if eps:  # (lp @ w): one BLAS pass, no full-size product
+            smooth = (lp.sum(-1) if w is None else lp @ w).neg_()
+            nll.mul_(1.0 - eps).add_(smooth, alpha=eps / k)
+        rows[s] = nll
+    return rows
+
+
+def _ce_function() -> Any:
+    torch = sys.modules["torch"]
+
+    class CrossEntropyOptions(torch.autograd.Function):  # type: ignore[misc,name-defined]
+        """Labelled cross-entropy rows with the closed-form backward.
+
+        In z: ``g (A softmax(z) - (1 - eps) w_y onehot(y) - eps/K w)`` with
+        ``A = (1 - eps) w_y + eps/K sum(w)``; ignored rows get 0 whatever their logits.
+        In w: ``(1 - eps) [k = y] (-log q_y) + eps/K (-log q_k)``, summed over rows.
+        """
+
+        @staticmethod
+        def forward(ctx: Any, z: Any, w: Any, rows: Any, y: Any, keep: Any, eps: float) -> Any:
+            ctx.save_for_backward(z, w, y, keep)
+            ctx.eps = eps
+            return rows
+
+        @staticmethod
+        def backward(ctx: Any, g: Any) -> Any:
+            z, w, y, keep = ctx.saved_tensors
+            eps, k = ctx.eps, z.shape[-1]
+            g = g if keep is None else g * keep.to(g.dtype)
+            w_y = 1.0 if w is None else w[y]
+            grad_z = grad_w = None
+            if ctx.needs_input_grad[0]:
+                total_w = float(k) if w is None else w.sum()
+                scale = ((1.0 - eps) * w_y + (eps / k) * total_w) * g
+                grad_z = torch.softmax(z, -1).mul_(scale.unsqueeze(-1))
+                if eps:
+                    ones = torch.ones(k, dtype=z.dtype, device=z.device)
+                    grad_z.addr_(g, ones if w is None else w, alpha=-eps / k)
+                at_y = (-(1.0 - eps) * w_y * g).unsqueeze(-1)
+                grad_z.scatter_add_(1, y.unsqueeze(-1), at_y)
+                if keep is not None:  # a NaN logit in an ignored row: still 0
+                    grad_z.index_fill_(0, torch.nonzero(~keep).squeeze(1), 0.0)
+            if w is not None and ctx.needs_input_grad[1]:
+                lp = torch.log_softmax(z, -1)
+                if keep is not None:
+                    lp.masked_fill_(~keep.unsqueeze(-1), 0.0)
+                nll = -lp.gather(1, y.unsqueeze(-1)).squeeze(1)
+                grad_w = torch.zeros_like(w).index_add_(0, y, (1.0 - eps) * g * nll)
+                if eps:
+                    grad_w.sub_(g @ lp, alpha=eps / k)
+            return grad_z, grad_w, None, None, None, None
+
+    return CrossEntropyOptions
+
+
+_CE = _Lazy(_ce_function)
