@@ -5,8 +5,8 @@
     python benchmarks/bench.py --only training jax_loss   # some sections only
 
 Every row times klkit and its references on the same data in the same process, with a
-warm-up call and the median of several runs (the training losses and JAX's loss
-interleave klkit's calls with the reference's), and prints ratios (lower is better for
+warm-up call and the median of several runs (torch's and JAX's losses interleave
+klkit's calls with the reference's), and prints ratios (lower is better for
 klkit: ``klkit / reference``). The "floor" is one read of both inputs,
 ``np.add.reduce(p, -1) + np.add.reduce(q, -1)``. NumPy and Dask memory is the
 tracemalloc peak beyond the inputs; torch and cKDTree memory (which tracemalloc does
@@ -334,8 +334,11 @@ def torch_section(shapes: list[tuple[int, int]], budget: float) -> None:
     rows = []
     for n, c in shapes:
         p, q = (torch.from_numpy(a) for a in pair((n, c), np.float32))
-        ref = median_time(lambda: F.kl_div(q.log(), p, reduction="none").sum(-1), budget=budget)
-        mine = median_time(lambda: kl.kl_divergence(p, q), budget=budget)
+        mine, ref = paired_times(
+            lambda: kl.kl_divergence(p, q),
+            lambda: F.kl_div(q.log(), p, reduction="none").sum(-1),
+            budget=budget,
+        )
         rows.append(
             [
                 f"kl_divergence ({n}, {c})",
@@ -348,8 +351,11 @@ def torch_section(shapes: list[tuple[int, int]], budget: float) -> None:
         )
         z = torch.randn(n, c)
         y = torch.randint(0, c, (n,))
-        ref = median_time(lambda: F.cross_entropy(z, y, reduction="none"), budget=budget)
-        mine = median_time(lambda: kl.cross_entropy(kl.Labels(y), kl.Logits(z)), budget=budget)
+        mine, ref = paired_times(
+            lambda: kl.cross_entropy(kl.Labels(y), kl.Logits(z)),
+            lambda: F.cross_entropy(z, y, reduction="none"),
+            budget=budget,
+        )
         rows.append(
             [
                 f"cross_entropy labels/logits ({n}, {c})",
@@ -368,8 +374,7 @@ def torch_section(shapes: list[tuple[int, int]], budget: float) -> None:
         def mine_bwd() -> None:
             kl.cross_entropy(kl.Labels(y), kl.Logits(zg)).sum().backward()
 
-        ref = median_time(ref_bwd, budget=budget)
-        mine = median_time(mine_bwd, budget=budget)
+        mine, ref = paired_times(mine_bwd, ref_bwd, budget=budget)
         rows.append(
             [
                 f"  forward+backward ({n}, {c})",
@@ -381,10 +386,11 @@ def torch_section(shapes: list[tuple[int, int]], budget: float) -> None:
             ]
         )
         t = torch.rand(n, c)
-        ref = median_time(
-            lambda: F.binary_cross_entropy_with_logits(z, t, reduction="none"), budget=budget
+        mine, ref = paired_times(
+            lambda: kl.binary_cross_entropy(t, kl.Logits(z)),
+            lambda: F.binary_cross_entropy_with_logits(z, t, reduction="none"),
+            budget=budget,
         )
-        mine = median_time(lambda: kl.binary_cross_entropy(t, kl.Logits(z)), budget=budget)
         rows.append(
             [
                 f"binary_cross_entropy logits ({n}, {c})",
