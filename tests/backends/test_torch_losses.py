@@ -14,7 +14,7 @@ from backends import Backend, requires
 
 import klkit as kl
 from klkit._backends import _torch, _torch_losses
-from klkit._backends._numpy import BLOCK_BYTES
+from klkit._backends._torch import BLOCK_BYTES
 
 torch = requires(Backend.TORCH, "torch")
 F = torch.nn.functional

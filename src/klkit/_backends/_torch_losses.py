@@ -25,8 +25,7 @@ import sys
 from typing import Any
 
 from klkit._backends._namespace import library_of
-from klkit._backends._numpy import BLOCK_BYTES
-from klkit._backends._torch import CONFIDENT, confident_ce
+from klkit._backends._torch import BLOCK_BYTES, CONFIDENT, confident_ce
 from klkit._numerics import EXACT_BELOW, NEAR, series_in_u, sum_tolerance
 
 __all__ = ["torch_bce_logits_grad", "torch_ce_options", "torch_kl_logits"]
