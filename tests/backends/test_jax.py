@@ -60,3 +60,135 @@ def test_jax_normalizes_weights_near_float_max():
     assert float(got) == pytest.approx(float(kl.kl_divergence(p, q, normalize=True)), rel=1e-14)
     got = kl.cross_entropy(kl.Labels(jnp.asarray(0)), jnp.asarray(p), normalize=True)
     assert float(got) == 0.0  # -log(1e308 / (1e308 + 0.7)) underflows to 0
+
+
+# --- labelled cross-entropy with torch's options under jit (klkit._backends._jax) --------
+
+
+def _optax_style(jnp, jax, y, z, w, *, ignore_index, smoothing):
+    """Rows and the mean's divisor, written out as optax/torch define them."""
+    k = z.shape[-1]
+    keep = y != ignore_index
+    safe = jnp.where(keep, y, 0)
+    lp = jax.nn.log_softmax(z, axis=-1)
+    w = jnp.ones(k, z.dtype) if w is None else w
+    nll = -jnp.take_along_axis(lp, safe[:, None], axis=-1)[:, 0] * w[safe]
+    smooth = -jnp.sum(lp * w, axis=-1)
+    rows = (1 - smoothing) * nll + smoothing / k * smooth
+    return jnp.where(keep, rows, 0.0), jnp.where(keep, w[safe], 0.0)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_jax_jit_labels_with_options_match_the_optax_style_expression(smoothing, weighted):
+    jax = requires(Backend.JAX, "jax")
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+    g = np.random.default_rng(7)
+    n, k = 40, 9
+    z = jnp.asarray(3 * g.normal(size=(n, k)))
+    y = jnp.asarray(np.where(g.random(n) < 0.2, -100, g.integers(0, k, n)))
+    w = jnp.asarray(g.random(k) + 0.5) if weighted else None
+    labels = kl.Labels(y, ignore_index=-100, smoothing=smoothing)
+
+    def mine(z, w):
+        return kl.cross_entropy(labels, kl.Logits(z), weight=w, reduction="mean")
+
+    def ref(z, w):
+        rows, counts = _optax_style(jnp, jax, y, z, w, ignore_index=-100, smoothing=smoothing)
+        return jnp.sum(rows) / jnp.sum(counts)
+
+    got = jax.jit(mine)(z, w)
+    np.testing.assert_allclose(got, ref(z, w), rtol=1e-13)
+    np.testing.assert_allclose(
+        jax.jit(lambda z: kl.cross_entropy(labels, kl.Logits(z), weight=w))(z),
+        _optax_style(jnp, jax, y, z, w, ignore_index=-100, smoothing=smoothing)[0],
+        rtol=1e-13,
+        atol=1e-15,
+    )
+    argnums = (0, 1) if weighted else 0
+    got_g = jax.jit(jax.grad(mine, argnums=argnums))(z, w)
+    ref_g = jax.grad(ref, argnums=argnums)(z, w)
+    for a, b in zip(jax.tree.leaves(got_g), jax.tree.leaves(ref_g), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    # the eager, validated call takes the generic path and agrees
+    np.testing.assert_allclose(mine(z, w), got, rtol=1e-13)
+
+
+def test_jax_jit_labels_edge_rows_have_exact_values_and_finite_zero_gradients():
+    jax = requires(Backend.JAX, "jax")
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+    inf, nan = math.inf, math.nan
+    z = jnp.asarray(
+        [
+            [0.0, -inf, 1.0],  # -inf off the label: finite
+            [-inf, 0.0, 1.0],  # -inf at the label: +inf
+            [nan, inf, 0.0],  # ignored: 0, gradient 0
+            [40.0, 0.0, 0.0],  # confident: 2 e^-40, not 0
+        ]
+    )
+    y = jnp.asarray([2, 0, -100, 0])
+    rows = jax.jit(
+        lambda z: kl.cross_entropy(kl.Labels(y, ignore_index=-100), kl.Logits(z), validate=False)
+    )(z)
+    assert float(rows[0]) == pytest.approx(math.log1p(math.exp(-1.0)), rel=1e-15)
+    assert float(rows[1]) == math.inf
+    assert float(rows[2]) == 0.0
+    assert float(rows[3]) == pytest.approx(math.log1p(2 * math.exp(-40.0)), rel=1e-15)
+
+    def loss(z):
+        labels = kl.Labels(y, ignore_index=-100, smoothing=0.1)
+        return kl.cross_entropy(labels, kl.Logits(z), reduction="sum")
+
+    grad = np.asarray(jax.jit(jax.grad(loss))(z.at[1, 0].set(0.0)))
+    assert np.all(np.isfinite(grad))
+    assert np.all(grad[2] == 0.0)
+    soft = np.exp(np.asarray(z[0])) / np.exp(np.asarray(z[0])).sum()
+    np.testing.assert_allclose(grad[0], soft - 0.9 * np.eye(3)[2] - 0.1 / 3, rtol=1e-14)
+
+
+def test_jax_jit_all_ignored_mean_is_zero_with_zero_gradient_and_bad_labels_are_nan():
+    jax = requires(Backend.JAX, "jax")
+    jnp = jax.numpy
+    z = jnp.asarray([[1.0, 2.0], [jnp.inf, 0.0]])
+
+    def loss(z, y):
+        labels = kl.Labels(y, ignore_index=-100, smoothing=0.1)
+        return kl.cross_entropy(labels, kl.Logits(z), weight=jnp.ones(2), reduction="mean")
+
+    value, grad = jax.jit(jax.value_and_grad(loss))(z, jnp.asarray([-100, -100]))
+    assert float(value) == 0.0
+    assert np.all(np.asarray(grad) == 0.0)
+    rows = jax.jit(
+        lambda z: kl.cross_entropy(
+            kl.Labels(jnp.asarray([5, 1]), ignore_index=-100), kl.Logits(z), validate=False
+        )
+    )(jnp.asarray([[1.0, 2.0], [0.0, 0.0]]))
+    assert math.isnan(float(rows[0]))
+    assert float(rows[1]) == pytest.approx(math.log(2), rel=1e-6)
+
+
+def test_jax_labels_eager_validation_is_unchanged_and_vmap_works():
+    jax = requires(Backend.JAX, "jax")
+    jnp = jax.numpy
+    z = jnp.asarray([[1.0, 2.0], [0.0, 0.0]])
+    with pytest.raises(kl.DistributionError, match="class index 5"):
+        kl.cross_entropy(kl.Labels(jnp.asarray([5, 1]), ignore_index=-100), kl.Logits(z))
+    with pytest.raises(ValueError, match=r"`weight` has -1\.0"):
+        kl.cross_entropy(
+            kl.Labels(jnp.asarray([0, 1]), smoothing=0.1),
+            kl.Logits(z),
+            weight=jnp.asarray([1, -1.0]),
+        )
+    y = jnp.asarray([[0, 1], [1, -100]])
+    zz = jnp.stack([z, 2 * z])
+    batched = jax.vmap(
+        lambda y, z: kl.cross_entropy(
+            kl.Labels(y, ignore_index=-100, smoothing=0.1), kl.Logits(z), reduction="mean"
+        )
+    )(y, zz)
+    for i in range(2):
+        labels = kl.Labels(np.asarray(y[i]), ignore_index=-100, smoothing=0.1)
+        eager = kl.cross_entropy(labels, kl.Logits(np.asarray(zz[i])), reduction="mean")
+        assert float(batched[i]) == pytest.approx(float(eager), rel=1e-6)

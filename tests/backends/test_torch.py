@@ -201,7 +201,7 @@ def test_bce_logits_over_many_blocks_matches_a_float64_reference(dtype, transpos
     last one ragged); transposed ones in one piece, keeping their layout as torch
     does. Logits reach +-200: results underflow to subnormals and zero in float32.
     Bad entries in the last block still go to the generic path's errors."""
-    from klkit._backends._numpy import BLOCK_BYTES as BLOCK
+    from klkit._backends._torch import BLOCK_BYTES as BLOCK
 
     gen = torch.Generator().manual_seed(5)
     shape = (5, 3 * BLOCK // 8 + 77)

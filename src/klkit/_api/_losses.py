@@ -234,21 +234,29 @@ def binary_loss(
         if pos_weight is None
         else _elementwise("pos_weight", pos_weight, h, shape, xp, validate)
     )
-    if pw is None:  # the router: torch's kernels (closed-form backward), Dask blocks
-        out = _route.binary_cross_entropy(
-            public, t, Logits(h) if logits else h, base=None, validate=validate
-        )
-        out = out if hasattr(out, "shape") else xp.asarray(out)
+    summed = None
+    if logits and reduction != "none" and pw is None and keep is None and weight is None:
+        summed = _route.bce_logits_sum(t, h, validate=validate)  # torch: no elements kept
+    if summed is not None:
+        out = summed if reduction == "sum" else summed / max(math.prod(shape), 1)
     else:
-        out, checks, _ = _rows.bce_elements(t, h, logits=logits, validate=validate, pos_weight=pw)
-        out = checks.attach(out)
-    if weight is not None:
-        out = out * _elementwise("weight", weight, h, shape, xp, validate)
-    counts = None
-    if keep is not None:
-        out = xp.where(keep, out, 0.0)
-        counts = xp.astype(keep, out.dtype)
-    out = _reduce(out, counts, reduction, xp)
+        if pw is None:  # the router: torch's kernels (closed-form backward), Dask blocks
+            out = _route.binary_cross_entropy(
+                public, t, Logits(h) if logits else h, base=None, validate=validate
+            )
+            out = out if hasattr(out, "shape") else xp.asarray(out)
+        else:
+            out, checks, _ = _rows.bce_elements(
+                t, h, logits=logits, validate=validate, pos_weight=pw
+            )
+            out = checks.attach(out)
+        if weight is not None:
+            out = out * _elementwise("weight", weight, h, shape, xp, validate)
+        counts = None
+        if keep is not None:
+            out = xp.where(keep, out, 0.0)
+            counts = xp.astype(keep, out.dtype)
+        out = _reduce(out, counts, reduction, xp)
     if log_base is not None:
         out = out / log_base
     if half is not None:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from klkit._api import _route
-from klkit._backends import _namespace, _torch_losses
+from klkit._backends import _jax, _namespace, _torch_losses
 from klkit._core import _rows
 from klkit._core._checks import as_axis, check_axis
 from klkit._core._inputs import (
@@ -70,7 +70,10 @@ def rows_with_options(
     if weight is not None and name != "cross_entropy":
         msg = f"`weight` (per-class weights) applies to cross_entropy, not to {name}."
         raise ValueError(msg)
-    fast = _torch_labels(args, axis, validate, where, weight) if name == "cross_entropy" else None
+    fast = None
+    if name == "cross_entropy":
+        fast = _torch_labels(args, axis, validate, where, weight)
+        fast = _jax_labels(args, axis, validate, where, weight) if fast is None else fast
     if fast is not None:
         return fast
     items = list(args.items())
@@ -143,6 +146,45 @@ def _torch_labels(
         smoothing=p.smoothing,
         weight=weight,
         validate=validate,
+    )
+
+
+def _jax_labels(
+    args: dict[str, Any], axis: object, validate: bool, where: Any, weight: Any
+) -> tuple[Array, Array | None] | None:
+    """Labels against logits on JAX when no value is checked: closed-form rows, or None.
+
+    Under ``jit`` (a tracer among the arrays) or with ``validate=False``; eager
+    validated calls, and anything the generic path must convert or refuse (other
+    shapes, dtypes, a weight that is not a (K,) array), take the generic path.
+    """
+    p, q = args.get("p"), args.get("q")
+    if where is not None or not (isinstance(p, Labels) and isinstance(q, Logits)):
+        return None
+    y, z = p.array, q.array
+    if _namespace.library_of(z) != "jax" or _namespace.library_of(y) not in ("jax", "numpy"):
+        return None
+    arrays = (y, z) if weight is None else (y, z, weight)
+    if validate and not _namespace.is_jax_tracer(*arrays):
+        return None
+    if z.ndim < 1 or as_axis(axis) not in (-1, z.ndim - 1) or z.shape[-1] == 0:
+        return None
+    if str(z.dtype) not in ("float32", "float64") or tuple(y.shape) != tuple(z.shape[:-1]):
+        return None
+    if "int" not in str(y.dtype):  # signed or unsigned integers; not bool or floats
+        return None
+    if weight is not None and (
+        _namespace.library_of(weight) not in ("jax", "numpy")
+        or tuple(weight.shape) != (z.shape[-1],)
+        or "float" not in str(weight.dtype)
+    ):
+        return None
+    return _jax.jax_ce_labels(
+        y,
+        z / q.temperature if q.temperature != 1.0 else z,
+        ignore_index=p.ignore_index,
+        smoothing=p.smoothing,
+        weight=weight,
     )
 
 

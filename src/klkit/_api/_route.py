@@ -29,7 +29,7 @@ from klkit.distributions._measure import family_measure, is_distribution
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
-__all__ = ["binary_cross_entropy", "check_bce_wrappers", "measure", "quiet"]
+__all__ = ["bce_logits_sum", "binary_cross_entropy", "check_bce_wrappers", "measure", "quiet"]
 
 
 def quiet(function: Callable[_P, _R]) -> Callable[_P, _R]:
@@ -230,6 +230,21 @@ def binary_cross_entropy(
     if log_base is not None:
         out = out / log_base
     return _namespace.numpy_scalar(checks.attach(out), xp)
+
+
+def bce_logits_sum(y: Any, z: Any, *, validate: bool) -> Any | None:
+    """Return the sum of ``binary_cross_entropy(y, Logits(z))`` by torch's kernels, or None.
+
+    For the "sum" and "mean" reductions: no full-size output is written, and the
+    backward pass is the closed form. None for anything but torch tensors of one
+    shape, or where the generic path must compute or raise.
+    """
+    if "torch" not in sys.modules or _namespace.is_compiling():
+        return None
+    total = _torch.torch_bce_logits(y, z, validate=validate, summed=True)
+    if total is not None and (y.requires_grad or z.requires_grad):
+        total = _torch_losses.torch_bce_logits_grad(y, z, total)
+    return total
 
 
 def check_bce_wrappers(y: Any, y_hat: Any) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from klkit._numerics import EXACT_BELOW
 
-__all__ = ["checkpoint", "jax_kl_rows"]
+__all__ = ["checkpoint", "jax_ce_labels", "jax_kl_rows"]
 
 
 def jax_kl_rows(p: Any, q: Any, *, axis: int, exact: Callable[[], Any]) -> Any:
@@ -73,3 +73,114 @@ def checkpoint(block: Callable[..., Any], *args: Any) -> Any:
     """``block(*args)`` under ``jax.checkpoint``: recomputed in the backward pass."""
     jax = sys.modules["jax"]
     return jax.checkpoint(block)(*args)
+
+
+def jax_ce_labels(
+    y: Any, z: Any, *, ignore_index: int | None, smoothing: float, weight: Any | None
+) -> tuple[Any, Any | None]:
+    """Rows of ``cross_entropy(Labels(y, ...), Logits(z), weight=...)`` and the mean's divisor.
+
+    For JAX arrays whose values are not checked (under ``jit``, or ``validate=False``):
+    as the generic path, labels equal to ``ignore_index`` give 0 rows that do not
+    count, labels outside ``0..K-1`` NaN rows, and the divisor is ``w[y]`` of the
+    rows that count (None when every row counts once). ``y`` is shaped like the rows
+    of ``z`` (classes on its last axis); ``weight`` is (K,) or None.
+
+    Speed reason: the generic rows build a one-hot target and ``where`` over every
+    edge case, which XLA computes on both sides; here each row is two passes over
+    its logits (max, then the sums) and the gradient is the closed form
+    (:func:`_ce_rows`), 1.8x and 1.1x faster than the generic path for the value and
+    value-and-gradient at (1000, 1000).
+    """
+    jax = sys.modules["jax"]
+    jnp = jax.numpy
+    k = z.shape[-1]
+    y = jnp.asarray(y)
+    w = None if weight is None else jnp.asarray(weight, dtype=z.dtype)
+    keep = None if ignore_index is None else y != ignore_index
+    inside = (y >= 0) & (y < k)
+    counted = inside if keep is None else inside & keep
+    safe = jnp.where(counted, y, 0)
+    rows = _ce_rows(jax)(z, safe, w, float(smoothing))
+    rows = jnp.where(inside, rows, jnp.nan)  # validate=False: a NaN row, as the generic path
+    if keep is not None:
+        rows = jnp.where(keep, rows, 0.0)
+    if w is None:
+        return rows, None if keep is None else keep.astype(z.dtype)
+    counts = jnp.where(counted, w[safe], 0.0)
+    return rows, counts
+
+
+@functools.cache
+def _ce_rows(jax: Any) -> Any:
+    """Labelled cross-entropy rows of logits with torch's weight and smoothing.
+
+    With ``s = z - max z``, ``R_y`` the softmax mass off the label relative to the
+    maximum, and ``L = log1p(expm1(s_y) + R_y)`` (``log sum exp s``):
+    ``row = (1 - eps) w_y (L - s_y) + eps/K sum_k w_k (L - s_k)``. Every part is >= 0,
+    and for a label at the maximum ``L = log1p(R_y)`` keeps a confident row's digits
+    (``log(1 + R)`` would round R away). Elsewhere the row is at least log 2, so the
+    rounding of ``1 + R`` costs a few eps relative.
+
+    The gradient in z is ``g (A softmax(z) - (1 - eps) w_y onehot(y) - eps/K w)`` with
+    ``A = (1 - eps) w_y + eps/K sum(w)``, recomputed from z, the maximum and L; rows
+    with g = 0 (ignored, masked) get exactly 0, never NaN, whatever their logits.
+    """
+    jnp = jax.numpy
+
+    def parts(z: Any, y: Any, w: Any, eps: float) -> tuple[Any, Any]:
+        m = jnp.max(z, axis=-1, keepdims=True)
+        m = jnp.where(m == -jnp.inf, 0.0, m)  # a row of -inf: no -inf - -inf
+        s = z - m
+        at = jnp.arange(z.shape[-1], dtype=y.dtype) == y[..., None]
+        # -inf before exp, and the label's logit gathered from z (not from s, which
+        # XLA would then write out): 5-10% faster at (1000, 1000)
+        rest = jnp.sum(jnp.exp(jnp.where(at, -jnp.inf, s)), axis=-1)
+        s_y = jnp.take_along_axis(z, y[..., None], axis=-1)[..., 0] - m[..., 0]
+        big_l = jnp.log1p(jnp.expm1(s_y) + rest)
+        nll = big_l - s_y
+        if w is not None:
+            nll = w[y] * nll
+        if not eps:
+            return nll, (m, big_l)
+        k = z.shape[-1]
+        if w is None:
+            smooth = k * big_l - jnp.sum(s, axis=-1)
+        else:  # w_k s_k is 0 where w_k = 0, even at s_k = -inf
+            smooth = jnp.sum(w) * big_l - jnp.sum(jnp.where(w > 0, w * s, 0.0), axis=-1)
+        return (1.0 - eps) * nll + (eps / k) * smooth, (m, big_l)
+
+    @functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
+    def rows(z: Any, y: Any, w: Any, eps: float) -> Any:
+        return parts(z, y, w, eps)[0]
+
+    def forward(z: Any, y: Any, w: Any, eps: float) -> Any:
+        out, (m, big_l) = parts(z, y, w, eps)
+        return out, (z, y, w, m, big_l)
+
+    def backward(eps: float, res: Any, g: Any) -> Any:
+        z, y, w, m, big_l = res
+        k = z.shape[-1]
+        soft = jnp.exp(z - m - big_l[..., None])
+        at = jnp.arange(k, dtype=y.dtype) == y[..., None]
+        w_y = 1.0 if w is None else w[y][..., None]
+        total_w = float(k) if w is None else jnp.sum(w)
+        scale = (1.0 - eps) * w_y + (eps / k) * total_w
+        flat = (eps / k) * (1.0 if w is None else w)
+        grad = scale * soft - jnp.where(at, (1.0 - eps) * w_y, 0.0) - flat
+        gz = g[..., None]
+        grad_z = jnp.where(gz == 0, 0.0, gz * grad)
+        grad_w = None
+        if w is not None:  # d row / d w_k = (1 - eps) [k = y] nll + eps/K (L - s_k)
+            nll = big_l - (jnp.take_along_axis(z, y[..., None], axis=-1) - m)[..., 0]
+            at_y = jnp.where(g == 0, 0.0, g * nll)
+            grad_w = (1.0 - eps) * jnp.zeros_like(w).at[y.reshape(-1)].add(at_y.reshape(-1))
+            if eps:
+                gap = big_l[..., None] - (z - m)
+                grad_w = grad_w + (eps / k) * jnp.sum(
+                    jnp.where(gz == 0, 0.0, gz * gap).reshape(-1, k), axis=0
+                )
+        return grad_z, None, grad_w
+
+    rows.defvjp(forward, backward)
+    return rows

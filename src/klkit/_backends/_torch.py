@@ -17,10 +17,10 @@ import sys
 from typing import Any
 
 from klkit._backends._namespace import library_of
-from klkit._backends._numpy import BLOCK_BYTES
 from klkit._numerics import EXACT_BELOW, NEAR, series, sum_tolerance
 
 __all__ = [
+    "BLOCK_BYTES",
     "CONFIDENT",
     "checkpoint",
     "chunked_rows",
@@ -33,6 +33,16 @@ __all__ = [
 
 
 _FLOATS = ("torch.float32", "torch.float64")
+
+
+BLOCK_BYTES = 1 << 21
+"""Bytes of each input per block of torch's CPU loss kernels (BCE, KL and CE from logits).
+
+Each torch call costs a few microseconds to launch across threads, so blocks are 4x
+NumPy's (:data:`klkit._backends._numpy.BLOCK_BYTES`): at (4096, 1000) float32 a
+BCE forward pass took 6.5 ms in 2 MB blocks, 7.2 ms in 4 MB and 7.4 ms in 512 KB
+(256 calls); a block's inputs and scratch tensors (~8 MB) still stay in the
+last-level cache."""
 
 
 def _is_float_tensor(x: Any) -> bool:
@@ -155,7 +165,7 @@ def confident_ce(z: Any, y: Any) -> Any:
     return (top.squeeze(-1) - z.gather(-1, y[:, None]).squeeze(-1)) + torch.log1p(rest)
 
 
-def torch_bce_logits(y: Any, z: Any, *, validate: bool) -> Any | None:
+def torch_bce_logits(y: Any, z: Any, *, validate: bool, summed: bool = False) -> Any | None:
     """``binary_cross_entropy(y, Logits(z))`` with in-place torch kernels, or None.
 
     Not ``F.binary_cross_entropy_with_logits``: it computes ``(1 - y) z + softplus(-z)``,
@@ -163,14 +173,18 @@ def torch_bce_logits(y: Any, z: Any, *, validate: bool) -> Any | None:
     ``log1p(exp(-|z|)) + z ([z > 0] - y)``: the linear part is ``(1 - y) z`` for z > 0
     and ``-y z`` otherwise, both >= 0 with ``1 - y`` rounded once, so nothing cancels.
     y must be in [0, 1]; a non-finite result (non-finite logits) goes to the generic
-    path, which raises the precise error.
+    path, which raises the precise error. With ``summed`` the result is the sum of
+    all elements (0-d): each block's elements stay in the scratch tensor, and no
+    full-size output is written (the "sum" and "mean" reductions).
 
-    Seven kernels per block of :data:`~klkit._backends._numpy.BLOCK_BYTES` bytes for contiguous CPU
-    tensors, so that each works on data in cache and the scratch tensor is small
-    (whole tensors, with a full scratch tensor, measured 1.06-1.31x torch's time at
-    (4096, 1000) float32; blocks 0.67-0.99x in the benchmark, and 0.42-0.58x at
-    (256, 50257)). Other layouts keep theirs (as torch's own function does) and other
-    devices avoid a launch per block: one block, the whole tensors.
+    Seven kernels per block of :data:`BLOCK_BYTES` bytes for contiguous CPU tensors,
+    so that each works on data in cache and the scratch tensor is small (whole
+    tensors, with a full scratch tensor, measured 1.06-1.31x torch's time at (4096,
+    1000) float32; blocks 0.67-0.99x in the benchmark, and 0.42-0.58x at (256,
+    50257)); ``softplus`` is one kernel for ``log1p(exp(.))`` (exact here: its argument
+    is <= 0, far below its threshold). Other layouts keep theirs (as torch's own
+    function does) and other devices avoid a launch per block: one block, the whole
+    tensors.
     """
     torch = sys.modules["torch"]
     # computed without autograd; a caller that needs gradients attaches the closed
@@ -182,22 +196,34 @@ def torch_bce_logits(y: Any, z: Any, *, validate: bool) -> Any | None:
         lo, hi = torch.aminmax(y)
         if not bool((lo >= 0) & (hi <= 1)):  # NaN fails too
             return None
-    out = torch.empty_like(z)
     n = z.numel()
-    if z.device.type == "cpu" and all(t.is_contiguous() for t in (z, y, out)):
+    out = None if summed else torch.empty_like(z)
+    if z.device.type == "cpu" and z.is_contiguous() and y.is_contiguous():
         block = BLOCK_BYTES // z.element_size()
-        scratch = torch.empty(min(block, n), dtype=z.dtype)
-        flat = [t.view(-1) for t in (z, y, out)]
-        blocks = [[*(t[i : i + block] for t in flat), scratch[: n - i]] for i in range(0, n, block)]
+        flat = [t.view(-1) for t in (z, y)]
+        # summed: each block's values in a scratch tensor, no full-size output
+        val = torch.empty(min(block, n), dtype=z.dtype) if out is None else out.view(-1)
+        step = torch.empty(min(block, n), dtype=z.dtype)
+        blocks = []
+        for i in range(0, n, block):
+            zb, yb = (t[i : i + block] for t in flat)
+            m = len(zb)
+            blocks.append((zb, yb, val[i : i + m] if out is not None else val[:m], step[:m]))
     else:
-        blocks = [[z, y, out, torch.empty_like(z)]]
-    for zb, yb, ob, step in blocks:
-        torch.abs(zb, out=ob).neg_().exp_().log1p_()
-        torch.gt(zb, 0.0, out=step).sub_(yb)  # 1 - y or -y
-        ob.addcmul_(zb, step)
-    if not bool(torch.isfinite(out.sum())):  # an inf/NaN logit (or a huge sum: generic)
+        blocks = [(z, y, torch.empty_like(z) if out is None else out, torch.empty_like(z))]
+    F = sys.modules["torch.nn.functional"]
+    sums = []
+    for zb, yb, ob, sb in blocks:
+        soft = F.softplus(torch.abs(zb, out=ob).neg_())  # log1p(exp(-|z|))
+        torch.gt(zb, 0.0, out=sb).sub_(yb)  # 1 - y or -y
+        if out is not None:
+            ob.copy_(soft)
+            soft = ob
+        sums.append(soft.addcmul_(zb, sb).sum())
+    total = torch.stack(sums).sum() if sums else z.new_zeros(())
+    if not bool(torch.isfinite(total)):  # an inf/NaN logit (or a huge sum: generic)
         return None
-    return out
+    return total if summed else out
 
 
 def torch_linear_cross_entropy(
