@@ -346,6 +346,25 @@ def test_half_precision_is_computed_in_float32_and_returned_in_its_dtype(dtype):
     assert float(grad_err) <= 0.002
 
 
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_half_precision_probabilities_are_checked_with_their_own_tolerance(dtype):
+    # A bfloat16 softmax sums to 1 only to bfloat16's rounding (1.0009766 is one ulp
+    # above 1); checked with float32's tolerance, 4 rows in 5 were refused.
+    g = torch.Generator().manual_seed(1)
+    half = getattr(torch, dtype)
+    p = torch.softmax(torch.randn(200, 5, generator=g), -1).to(half)
+    q = torch.softmax(torch.randn(200, 5, generator=g), -1).to(half)
+    got = kl.kl_divergence(p, q, reduction="mean")
+    assert got.dtype == half
+    p32, q32 = p.float(), q.float()
+    p32, q32 = p32 / p32.sum(-1, keepdim=True), q32 / q32.sum(-1, keepdim=True)
+    ref = F.kl_div(q32.log(), p32, reduction="batchmean")
+    assert abs(float(got) - float(ref)) <= 0.02 * float(ref)
+    assert kl.entropy(p).dtype == half
+    with pytest.raises(kl.DistributionError, match=f"tolerance .* for {dtype} with 5"):
+        kl.entropy(p * 1.2)  # off by far more than the dtype's rounding: still refused
+
+
 def _loss_cases(lib, y, w, p, mask):
     """Loss calls with every option, for one array library (validate=False)."""
     return {

@@ -23,7 +23,7 @@ from typing import Any
 from klkit._api import _route
 from klkit._backends import _jax, _namespace, _torch_losses
 from klkit._core import _rows
-from klkit._core._checks import as_axis, check_axis
+from klkit._core._checks import as_axis, check_axis, tolerance_of
 from klkit._core._inputs import (
     Labels,
     Logits,
@@ -78,12 +78,35 @@ def rows_with_options(
         return fast
     items = list(args.items())
     xp, kinds, arrays, dtype = convert(items)
-    half = is_half(dtype)
-    if half:  # half precision: computed in float32, returned in the input's dtype
-        dtype = xp.float32
-        arrays = [
-            a if k == "labels" else xp.astype(a, dtype) for a, k in zip(arrays, kinds, strict=True)
-        ]
+    if is_half(dtype):  # half precision: computed in float32, returned in the input's dtype
+        with tolerance_of(dtype, float(_namespace.finfo(xp, dtype).eps)):
+            f32 = xp.float32
+            return _computed_rows(
+                public, items, xp, kinds, arrays, f32, axis, normalize, validate, where, weight
+            )
+    return _computed_rows(
+        public, items, xp, kinds, arrays, dtype, axis, normalize, validate, where, weight
+    )
+
+
+def _computed_rows(
+    public: Callable[..., Any],
+    items: list[tuple[str, Any]],
+    xp: Namespace,
+    kinds: Sequence[str],
+    arrays: list[Array],
+    dtype: Any,
+    axis: object,
+    normalize: bool,
+    validate: bool,
+    where: Any,
+    weight: Any,
+) -> tuple[Array, Array | None]:
+    """:func:`rows_with_options` once the arrays are in the dtype computed in."""
+    arrays = [
+        a if k == "labels" or a.dtype == dtype else xp.astype(a, dtype)
+        for a, k in zip(arrays, kinds, strict=True)
+    ]
     originals = [v for _, v in items]
     for i, v in enumerate(originals):
         if isinstance(v, Logits) and v.temperature != 1.0:

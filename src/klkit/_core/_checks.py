@@ -8,9 +8,11 @@ the fix. Checks run now on eager arrays, inside the graph on Dask (raising at
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import string
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -32,6 +34,7 @@ __all__ = [
     "check_logits",
     "check_probabilities",
     "check_unit_interval",
+    "tolerance_of",
 ]
 
 
@@ -229,6 +232,34 @@ def _dtype_name(x: Array) -> str:
     return str(x.dtype).removeprefix("torch.").removeprefix("array_api_strict.")
 
 
+_CALLERS_DTYPE: ContextVar[tuple[str, float] | None] = ContextVar("klkit_dtype", default=None)
+"""(name, eps) of the dtype the caller gave, where it differs from the one computed in."""
+
+
+@contextlib.contextmanager
+def tolerance_of(dtype: object, eps: float) -> Iterator[None]:
+    """Check sums with the tolerance of ``dtype`` (with machine epsilon ``eps``).
+
+    Half-precision inputs are computed in float32, but a bfloat16 softmax sums to 1 only
+    to bfloat16's rounding (1.0009766 is one bfloat16 ulp above 1): the checks must
+    allow for the precision the numbers were given in, and say so.
+    """
+    name = str(dtype).removeprefix("torch.").removeprefix("jax.numpy.")
+    token = _CALLERS_DTYPE.set((name, eps))
+    try:
+        yield
+    finally:
+        _CALLERS_DTYPE.reset(token)
+
+
+def _sum_tolerance(xp: Namespace, x: Array, n: int) -> tuple[float, str]:
+    """Return the tolerance of a sum of ``n`` entries of ``x``, and the dtype it is for."""
+    given = _CALLERS_DTYPE.get()
+    if given is not None:
+        return sum_tolerance(given[1], n), given[0]
+    return sum_tolerance(float(_namespace.finfo(xp, x.dtype).eps), n), _dtype_name(x)
+
+
 def check_probabilities(
     x: Array,
     name: str,
@@ -282,14 +313,14 @@ def check_probabilities(
         )
         return
     n = x.shape[axis]
-    tol = sum_tolerance(_namespace.finfo(xp, x.dtype).eps, n)
+    tol, dtype_name = _sum_tolerance(xp, x, n)
     checks.fail_where(
         xp.abs(total - 1) > tol,
         total,
         Message(
             name,
             f"sums to {{value:.10g}}{{where}}, not 1 (tolerance {tol:.2g} for "
-            f"{_dtype_name(x)} with {n} outcomes).",
+            f"{dtype_name} with {n} outcomes).",
             fix="Pass {normalize} to rescale counts or weights, or {logits} if these are scores.",
             place="row",
             strip=row_strip,
@@ -347,7 +378,7 @@ def check_log_probs(
     xp = checks.xp
     _check_log_entries(x, name, "log-probabilities", checks, strip, axis)
     n = x.shape[axis]
-    tol = sum_tolerance(_namespace.finfo(xp, x.dtype).eps, n)
+    tol, _ = _sum_tolerance(xp, x, n)
     lse = logsumexp(x, axis=axis, keepdims=False, xp=xp)
     checks.fail_where(
         ~(xp.abs(lse) <= tol),
