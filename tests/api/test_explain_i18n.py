@@ -126,9 +126,9 @@ def test_korean_summary_of_the_die():
         f"D(P||Q) = 0.35 비트에 가장 크게 기여하는 것은 결과 1, 2, 3, 4, 5 "
         f"(각각 +{each:.3g} 비트)입니다."
     )
-    assert "예측이 이 결과를 과소평가하는 것입니다." in text
+    assert "예측이 과소평가한 결과입니다." in text
     negative = (1 / 6) * math.log2((1 / 6) / 0.5)
-    assert f"결과 6의 음수 항은 모두 {negative:.3g} 비트입니다." in text
+    assert f"결과 6에서는 항이 음수이며, 합계는 {negative:.3g} 비트입니다." in text
     assert "D(P||Q)는 0 이상입니다." in text
 
 

@@ -115,3 +115,19 @@ def test_float32_gradients_stay_float32():
     z = torch.tensor([[0.5, -0.5, 2.0]], requires_grad=True)
     kl.cross_entropy(kl.Labels(torch.tensor([1])), kl.Logits(z)).sum().backward()
     assert z.grad.dtype == torch.float32
+
+
+def test_kl_gradient_in_probability_q_is_that_of_its_nonnegative_terms():
+    # documented: the KL is summed as P log(P/Q) - P + Q, so d/dQ = 1 - P/Q, where
+    # F.kl_div gives -P/Q; they agree along every direction keeping sum(Q) = 1
+    torch = requires(Backend.TORCH)
+    p = torch.tensor([0.2, 0.3, 0.5], dtype=torch.float64)
+    q = torch.tensor([0.3, 0.3, 0.4], dtype=torch.float64, requires_grad=True)
+    (g_kl,) = torch.autograd.grad(kl.kl_divergence(p, q), q)
+    torch.testing.assert_close(g_kl, 1 - p / q.detach())
+    q2 = q.detach().clone().requires_grad_(True)
+    torch.nn.functional.kl_div(q2.log(), p, reduction="sum").backward()
+    direction = torch.tensor([1.0, -2.0, 1.0], dtype=torch.float64)  # sums to 0
+    torch.testing.assert_close(g_kl @ direction, q2.grad @ direction)
+    (g_ce,) = torch.autograd.grad(kl.cross_entropy(p, q), q)
+    torch.testing.assert_close(g_ce, -p / q.detach())

@@ -30,7 +30,7 @@ DEMO_KO = [
     "H(P) = 2.585 비트이면 됩니다.",
     "그 차이가 바로 KL 발산 D(P||Q) = 0.35 비트입니다.",
     "자신의 엔트로피(2.161 비트)만큼만 비용이 들며",
-    "klkit-demo.png 파일을 저장했습니다: 면마다의 P와 Q와 각 차이가 보태는 항",
+    "klkit-demo.png 파일에 그림을 저장했습니다. 면마다 P와 Q, 그리고 각 차이가 보태는",
 ]
 ENGLISH_ONLY = ["The world rolls a fair die", "Breakdown of", "entropy of the target P", "wrote"]
 
@@ -75,7 +75,7 @@ def test_demo_in_korean_in_a_real_process(files):
     )
     assert result.returncode == 0, result.stderr
     assert "결과" in result.stdout
-    assert "die.svg 파일을 저장했습니다" in " ".join(result.stdout.split())
+    assert "die.svg 파일에 그림을 저장했습니다" in " ".join(result.stdout.split())
 
 
 def test_english_output_is_the_default(files):

@@ -252,7 +252,11 @@ def kl_divergence(
     near :math:`P = Q`, differences of logs far from it, so :math:`P/Q` never
     overflows). Conventions: :math:`0 \log(0/Q) = 0`; :math:`P > 0 = Q` gives
     exactly +inf. Gradient with respect to ``p`` at ``p = 0``: 0 (the exact
-    derivative is -inf), on every backend.
+    derivative is -inf), on every backend. The gradient with respect to ``q`` given as
+    probabilities is that of the sum above, :math:`1 - P/Q`, where torch's ``F.kl_div``
+    gives :math:`-P/Q`: they differ by 1 in every entry, so they agree in every direction
+    that keeps :math:`\sum Q = 1` (identical through a softmax or a normalisation); the
+    gradient of ``cross_entropy(p, q)`` is :math:`-P/Q` itself.
 
     torch's ``F.kl_div(input, target)`` takes the prediction first and as
     log-probabilities: ``F.kl_div(F.log_softmax(z, -1), p, reduction="batchmean")``
