@@ -181,3 +181,11 @@ def test_explain_of_a_distribution_too_wide_to_table(monkeypatch):
     err = fails("explain", "poisson(1e6)", "poisson(1e6)")
     assert "KLKIT_MAX_SUPPORT" in err
     assert "klkit kl" in err
+
+
+def test_explain_prints_no_negative_zero():
+    # -log Q of Q = 1 is -0.0 in floating point; the table shows 0
+    text = ok("explain", "0.5,0.5", "1,0")
+    assert " -0 " not in text
+    row = str(kl.explain([0.5, 0.5], [1.0, 0.0])).splitlines()[2].split()
+    assert row[3] == "0"

@@ -28,7 +28,7 @@ _Float = np.ndarray[Any, np.dtype[np.float64]]
 
 
 def _fmt(x: float, digits: int = 6) -> str:
-    return f"{x:.{digits}g}"
+    return f"{x + 0.0:.{digits}g}"  # + 0.0: -0.0 (the -log of a Q of 1) prints as 0
 
 
 @dataclass(frozen=True, eq=False)

@@ -17,7 +17,7 @@ out = Console(highlight=False, markup=False, emoji=False)  # names are text, nev
 
 
 def fmt(value: float, precision: int | None) -> str:
-    return f"{value:.{precision or 6}g}"
+    return f"{value + 0.0:.{precision or 6}g}"  # + 0.0: -0.0 (-log 1) prints as 0
 
 
 def _rounded(value: Any, precision: int | None) -> Any:
