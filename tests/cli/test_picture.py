@@ -65,11 +65,11 @@ def test_plot_draws_distributions_written_as_text(files):
     ("args", "words"),
     [
         (["binomial(4,0.5)", "0.2,0.8"], "Q: '0.2,0.8' is not a distribution"),
-        (["normal(0,1)", "poisson(2)"], "is continuous but Q"),
+        (["normal(0,1)", "poisson(2)"], "is continuous and Q"),
         (["dirichlet([1,2])", "dirichlet([2,2])"], "distribution of vectors"),
         (["poisson(1e6)", "poisson(1e6)"], "more than the 1000 outcomes"),
-        (["binomial(4,0.5)", "binomial(4,0.3)", "--normalize"], "drop --normalize"),
-        (["binomial(4,0.5)", "binomial(4,0.3)", "--outcomes", "a,b,c,d,e"], "drop --outcomes"),
+        (["binomial(4,0.5)", "binomial(4,0.3)", "--normalize"], "Drop --normalize."),
+        (["binomial(4,0.5)", "binomial(4,0.3)", "--outcomes", "a,b,c,d,e"], "Drop --outcomes."),
     ],
 )
 def test_plot_refuses_what_it_cannot_draw(files, args, words):

@@ -242,10 +242,14 @@ def _explain_densities(
     out.print(summary)
 
 
-def _check_distributions(
+def check_distributions(
     dists: dict[str, Any], args: dict[str, str], flags: dict[str, bool]
 ) -> bool:
-    """Check a pair written as text; return whether it is discrete (else continuous)."""
+    """Check a pair written as text; return whether it is discrete (else continuous).
+
+    Both must be distributions, none of the ``flags`` for numbers given, and both
+    discrete or both continuous (``klkit explain`` and ``klkit plot`` share this).
+    """
     for name, arg in args.items():
         if dists[name] is None:
             msg = (
@@ -317,7 +321,7 @@ def explain(
             "--outcomes": outcomes is not None,
         }
         log_base = parse_base(base).value
-        if not _check_distributions(dists, args, flags):
+        if not check_distributions(dists, args, flags):
             _explain_densities(
                 dists, base=log_base, lang=language, as_json=as_json, precision=precision
             )

@@ -13,7 +13,7 @@ import typer
 import klkit as kl
 from klkit._api._i18n import tr, unit_words
 from klkit.cli._app import command
-from klkit.cli._explain import breakdown
+from klkit.cli._explain import breakdown, check_distributions
 from klkit.cli._options import (
     MEASURE_SETTINGS,
     Base,
@@ -122,9 +122,7 @@ def plot(
             "--q-logits": q_logits,
             "--outcomes": outcomes is not None,
         }
-        _plot_distributions(
-            {"P": p, "Q": q}, dists, output, base=base, flags=[f for f, on in flags.items() if on]
-        )
+        _plot_distributions({"P": p, "Q": q}, dists, output, base=base, flags=flags)
         return
     b = breakdown(
         ctx,
@@ -140,39 +138,19 @@ def plot(
 
 
 def _plot_distributions(
-    args: dict[str, str], dists: dict[str, Any], output: Path, *, base: str, flags: list[str]
+    args: dict[str, str], dists: dict[str, Any], output: Path, *, base: str, flags: dict[str, bool]
 ) -> None:
     """Draw two distributions written as text; print their KL as ``klkit kl`` does."""
     import klkit.estimate as ke  # noqa: PLC0415  (needs SciPy: the cli extra has it)
 
+    check_distributions(dists, args, flags)
     for name, d in dists.items():
-        other = "Q" if name == "P" else "P"
-        if d is None:
-            msg = (
-                f"{name}: {quote(args[name])} is not a distribution like normal(0, 1), and "
-                f"{other} is one; give both as distributions, or both as probabilities."
-            )
-            raise UserError(msg)
         if not hasattr(d, "ppf"):
             msg = (
                 f"{name}: {quote(args[name])} is a distribution of vectors; klkit plot draws "
                 "distributions of one number, such as normal(0, 1) or binomial(10, 0.5)."
             )
             raise UserError(msg)
-    if flags:
-        msg = (
-            f"{flags[0]} applies to lists of numbers, but P and Q are distributions written "
-            f"as text; drop {flags[0]}."
-        )
-        raise UserError(msg)
-    discrete = {name: hasattr(d, "pmf") for name, d in dists.items()}
-    if discrete["P"] != discrete["Q"]:
-        kinds = {name: "discrete" if flag else "continuous" for name, flag in discrete.items()}
-        msg = (
-            f"P ({quote(args['P'])}) is {kinds['P']} but Q ({quote(args['Q'])}) is "
-            f"{kinds['Q']}; the KL divergence compares two distributions of the same kind."
-        )
-        raise UserError(msg)
     log_base = parse_base(base)
 
     def draw(plot: Any) -> Any:
