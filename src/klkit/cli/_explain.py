@@ -242,14 +242,19 @@ def _explain_densities(
     out.print(summary)
 
 
-def check_distributions(
-    dists: dict[str, Any], args: dict[str, str], flags: dict[str, bool]
-) -> bool:
-    """Check a pair written as text; return whether it is discrete (else continuous).
+def text_pair(
+    p: str, q: str, *, normalize: bool, logits: bool, q_logits: bool, outcomes: object
+) -> tuple[dict[str, Any], bool] | None:
+    """Read P and Q as distributions written as text; None when neither is one.
 
-    Both must be distributions, none of the ``flags`` for numbers given, and both
-    discrete or both continuous (``klkit explain`` and ``klkit plot`` share this).
+    Returns the two (SciPy's, frozen) and whether they are discrete. Both must be
+    distributions, none of the options for numbers given, and both discrete or both
+    continuous (``klkit explain`` and ``klkit plot`` share this).
     """
+    args = {"P": p, "Q": q}
+    dists = {name: distribution(arg, name) for name, arg in args.items()}
+    if all(d is None for d in dists.values()):
+        return None
     for name, arg in args.items():
         if dists[name] is None:
             msg = (
@@ -258,6 +263,12 @@ def check_distributions(
                 "probabilities."
             )
             raise UserError(msg)
+    flags = {
+        "--normalize": normalize,
+        "--logits": logits,
+        "--q-logits": q_logits,
+        "--outcomes": outcomes is not None,
+    }
     given = [flag for flag, on in flags.items() if on]
     if given:
         msg = (
@@ -269,13 +280,13 @@ def check_distributions(
     if discrete["P"] != discrete["Q"]:
         kinds = {True: "discrete", False: "continuous"}
         msg = (
-            f"P ({quote(args['P'], 40)}) is {kinds[discrete['P']]} and Q "
-            f"({quote(args['Q'], 40)}) is {kinds[discrete['Q']]}: a probability and a "
+            f"P ({quote(p, 40)}) is {kinds[discrete['P']]} and Q "
+            f"({quote(q, 40)}) is {kinds[discrete['Q']]}: a probability and a "
             "density do not compare outcome by outcome (D(P||Q) is infinite, as klkit kl "
             "says); give two discrete or two continuous distributions."
         )
         raise UserError(msg)
-    return discrete["P"]
+    return dists, discrete["P"]
 
 
 @command(
@@ -311,22 +322,16 @@ def explain(
     outcomes where they have mass; continuous ones get H(P), H(P,Q) and D(P||Q) alone.
     """
     language = parse_lang(lang)
-    args = {"P": p, "Q": q}
-    dists = {name: distribution(arg, name) for name, arg in args.items()}
-    if any(d is not None for d in dists.values()):
-        flags = {
-            "--normalize": normalize,
-            "--logits": logits,
-            "--q-logits": q_logits,
-            "--outcomes": outcomes is not None,
-        }
+    pair = text_pair(p, q, normalize=normalize, logits=logits, q_logits=q_logits, outcomes=outcomes)
+    if pair is not None:
+        dists, discrete = pair
         log_base = parse_base(base).value
-        if not check_distributions(dists, args, flags):
+        if not discrete:
             _explain_densities(
                 dists, base=log_base, lang=language, as_json=as_json, precision=precision
             )
             return
-        b = discrete_breakdown(dists, args, base=log_base, lang=language)
+        b = discrete_breakdown(dists, {"P": p, "Q": q}, base=log_base, lang=language)
     else:
         b = breakdown(
             ctx,

@@ -13,7 +13,7 @@ import typer
 import klkit as kl
 from klkit._api._i18n import tr, unit_words
 from klkit.cli._app import command
-from klkit.cli._explain import breakdown, check_distributions
+from klkit.cli._explain import breakdown, text_pair
 from klkit.cli._options import (
     MEASURE_SETTINGS,
     Base,
@@ -32,7 +32,6 @@ from klkit.cli._options import (
 )
 from klkit.cli._read import file_status
 from klkit.cli._render import fmt, out, print_breakdown
-from klkit.cli._text import distribution
 from klkit.cli._values import UserError, quote
 
 _PICTURE_FORMATS = (".png", ".svg", ".pdf")
@@ -114,15 +113,9 @@ def plot(
     (normal, gamma) as curves with the integrand p log(p/q) shaded.
     """
     _check_output(output)
-    dists = {"P": distribution(p, "P"), "Q": distribution(q, "Q")}
-    if any(d is not None for d in dists.values()):
-        flags = {
-            "--normalize": normalize,
-            "--logits": logits,
-            "--q-logits": q_logits,
-            "--outcomes": outcomes is not None,
-        }
-        _plot_distributions({"P": p, "Q": q}, dists, output, base=base, flags=flags)
+    pair = text_pair(p, q, normalize=normalize, logits=logits, q_logits=q_logits, outcomes=outcomes)
+    if pair is not None:
+        _plot_distributions({"P": p, "Q": q}, pair[0], output, base=base)
         return
     b = breakdown(
         ctx,
@@ -138,12 +131,11 @@ def plot(
 
 
 def _plot_distributions(
-    args: dict[str, str], dists: dict[str, Any], output: Path, *, base: str, flags: dict[str, bool]
+    args: dict[str, str], dists: dict[str, Any], output: Path, *, base: str
 ) -> None:
     """Draw two distributions written as text; print their KL as ``klkit kl`` does."""
     import klkit.estimate as ke  # noqa: PLC0415  (needs SciPy: the cli extra has it)
 
-    check_distributions(dists, args, flags)
     for name, d in dists.items():
         if not hasattr(d, "ppf"):
             msg = (
