@@ -16,6 +16,7 @@ The arguments are rewritten so that the router computes plain per-row values:
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -78,71 +79,52 @@ def rows_with_options(
         return fast
     items = list(args.items())
     xp, kinds, arrays, dtype = convert(items)
+    tolerance: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
     if is_half(dtype):  # half precision: computed in float32, returned in the input's dtype
-        with tolerance_of(dtype, float(_namespace.finfo(xp, dtype).eps)):
-            f32 = xp.float32
-            return _computed_rows(
-                public, items, xp, kinds, arrays, f32, axis, normalize, validate, where, weight
-            )
-    return _computed_rows(
-        public, items, xp, kinds, arrays, dtype, axis, normalize, validate, where, weight
-    )
-
-
-def _computed_rows(
-    public: Callable[..., Any],
-    items: list[tuple[str, Any]],
-    xp: Namespace,
-    kinds: Sequence[str],
-    arrays: list[Array],
-    dtype: Any,
-    axis: object,
-    normalize: bool,
-    validate: bool,
-    where: Any,
-    weight: Any,
-) -> tuple[Array, Array | None]:
-    """:func:`rows_with_options` once the arrays are in the dtype computed in."""
-    arrays = [
-        a if k == "labels" or a.dtype == dtype else xp.astype(a, dtype)
-        for a, k in zip(arrays, kinds, strict=True)
-    ]
-    originals = [v for _, v in items]
-    for i, v in enumerate(originals):
-        if isinstance(v, Logits) and v.temperature != 1.0:
-            arrays[i] = arrays[i] / v.temperature
-    ax_given = as_axis(axis)
-    frame = Frame.of(xp, kinds, arrays, [n for n, _ in items], ax_given)
-    keep = frame.keep(where, originals, arrays)
-    if keep is not None:
+        # and checked with the tolerance of the dtype the numbers were given in
+        tolerance = tolerance_of(dtype, float(_namespace.finfo(xp, dtype).eps))
+        dtype = xp.float32
         arrays = [
-            frame.stand_in(a, k, keep, dtype, normalize) for a, k in zip(arrays, kinds, strict=True)
+            a if k == "labels" else xp.astype(a, dtype) for a, k in zip(arrays, kinds, strict=True)
         ]
-    plain_args = {n: rewrap(v, a) for (n, v), a in zip(items, arrays, strict=True)}
-    smoothed = [i for i, v in enumerate(originals) if isinstance(v, Labels) and v.smoothing]
-    counts: Array | None = keep
-    if weight is not None or smoothed:
-        prep = prepare(
-            list(plain_args.items()), axis=ax_given, normalize=normalize, validate=validate
-        )
-        eps = {i: originals[i].smoothing for i in smoothed}
-        if weight is not None:
-            w = _weights(weight, prep)
-            rows, label_weight = _rows.weighted_cross_entropy_rows(
-                prep, w, smoothing=eps.get(0, 0.0)
+    with tolerance:
+        originals = [v for _, v in items]
+        for i, v in enumerate(originals):
+            if isinstance(v, Logits) and v.temperature != 1.0:
+                arrays[i] = arrays[i] / v.temperature
+        ax_given = as_axis(axis)
+        frame = Frame.of(xp, kinds, arrays, [n for n, _ in items], ax_given)
+        keep = frame.keep(where, originals, arrays)
+        if keep is not None:
+            arrays = [
+                frame.stand_in(a, k, keep, dtype, normalize)
+                for a, k in zip(arrays, kinds, strict=True)
+            ]
+        plain_args = {n: rewrap(v, a) for (n, v), a in zip(items, arrays, strict=True)}
+        smoothed = [i for i, v in enumerate(originals) if isinstance(v, Labels) and v.smoothing]
+        counts: Array | None = keep
+        if weight is not None or smoothed:
+            prep = prepare(
+                list(plain_args.items()), axis=ax_given, normalize=normalize, validate=validate
             )
-            if label_weight is not None:  # torch: "mean" divides by the labels' weights
-                counts = label_weight if keep is None else xp.where(keep, label_weight, 0.0)
+            eps = {i: originals[i].smoothing for i in smoothed}
+            if weight is not None:
+                w = _weights(weight, prep)
+                rows, label_weight = _rows.weighted_cross_entropy_rows(
+                    prep, w, smoothing=eps.get(0, 0.0)
+                )
+                if label_weight is not None:  # torch: "mean" divides by the labels' weights
+                    counts = label_weight if keep is None else xp.where(keep, label_weight, 0.0)
+            else:
+                rows = _smoothed(public, prep, smoothed, eps, normalize)
+            rows = prep.checks.attach(rows)
         else:
-            rows = _smoothed(public, prep, smoothed, eps, normalize)
-        rows = prep.checks.attach(rows)
-    else:
-        rows = _route.measure(public, plain_args, None, axis, False, normalize, validate)
-        rows = xp.asarray(rows) if not hasattr(rows, "shape") else rows
-    if keep is not None:
-        rows = xp.where(keep, rows, 0.0)
-        counts = counts if counts is not keep else xp.astype(keep, rows.dtype)
-    return rows, counts
+            rows = _route.measure(public, plain_args, None, axis, False, normalize, validate)
+            rows = xp.asarray(rows) if not hasattr(rows, "shape") else rows
+        if keep is not None:
+            rows = xp.where(keep, rows, 0.0)
+            counts = counts if counts is not keep else xp.astype(keep, rows.dtype)
+        return rows, counts
 
 
 def _torch_labels(
