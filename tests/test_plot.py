@@ -7,10 +7,6 @@ import stat
 import subprocess
 import sys
 
-import matplotlib as mpl
-
-mpl.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -19,25 +15,13 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 from matplotlib.text import Text
+from plot_support import FAIR, LOADED, bars, close_figures  # noqa: F401 (autouse)
 
 import klkit as kl
 from klkit import plot
 
-FAIR = np.full(6, 1 / 6)
-LOADED = np.array([0.1, 0.1, 0.1, 0.1, 0.1, 0.5])
 # Okabe & Ito (2008), "Color Universal Design": the colour-blind-safe palette
 OKABE_ITO = {"#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7"}
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-def bars(ax, label):
-    (container,) = [c for c in ax.containers if c.get_label() == label]
-    return container
 
 
 def visible_texts(fig):

@@ -5,10 +5,6 @@ from __future__ import annotations
 import itertools
 import math
 
-import matplotlib as mpl
-
-mpl.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -16,24 +12,12 @@ import scipy.stats as ss
 from matplotlib.colors import to_hex
 from matplotlib.image import imread
 from matplotlib.text import Text
+from plot_support import FAIR, LOADED, bars, close_figures  # noqa: F401 (autouse)
 
 import klkit as kl
 from klkit import plot
 
-FAIR = np.full(6, 1 / 6)
-LOADED = np.array([0.1, 0.1, 0.1, 0.1, 0.1, 0.5])
 MINUS = "\N{MINUS SIGN}"
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-def bars(ax, label):
-    (container,) = [c for c in ax.containers if c.get_label() == label]
-    return container
 
 
 def drawn_texts(fig):
