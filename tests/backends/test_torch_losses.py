@@ -7,12 +7,14 @@ cache-sized blocks (the last one ragged), so that each block's rows are checked.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import pytest
 from backends import Backend, requires
 
 import klkit as kl
+from klkit._api._route import generic_kl_rows
 from klkit._backends import _torch, _torch_losses
 from klkit._backends._torch import BLOCK_BYTES
 
@@ -68,7 +70,9 @@ def test_kl_from_logits_matches_torch_over_many_blocks(dtype, p_logits):
     z0[4, 7], p0[4, 7] = -math.inf, zero  # Q = 0 where P = 0: a finite row
     if not p_logits:
         p0 = p0 / p0.sum(-1, keepdim=True)
-    assert _torch_losses.torch_kl_logits(p0, z0, p_logits=p_logits, validate=True) is not None
+    exact = functools.partial(generic_kl_rows, p_logits=p_logits)
+    fast = _torch_losses.torch_kl_logits(p0, z0, p_logits=p_logits, validate=True, exact=exact)
+    assert fast is not None
     p, z = p0.clone().requires_grad_(), z0.clone().requires_grad_()
     got = kl.kl_divergence(kl.Logits(p) if p_logits else p, kl.Logits(z))
     assert got.dtype == dtype
@@ -131,10 +135,13 @@ def test_kl_from_logits_infinite_and_bad_rows_take_the_generic_path():
     z = torch.tensor([[0.0, -math.inf], [1.0, 2.0]])
     p = torch.tensor([[0.5, 0.5], [0.5, 0.5]])
     # Q = 0 where P > 0: exactly +inf, from the generic path
-    assert _torch_losses.torch_kl_logits(p, z, p_logits=False, validate=True) is None
+    exact = functools.partial(generic_kl_rows, p_logits=False)
+    assert _torch_losses.torch_kl_logits(p, z, p_logits=False, validate=True, exact=exact) is None
     assert math.isinf(float(kl.kl_divergence(p, kl.Logits(z))[0]))
     negative = torch.tensor([[1.5, -0.5], [0.5, 0.5]])
-    unchecked = _torch_losses.torch_kl_logits(negative, z.flip(-1), p_logits=False, validate=False)
+    unchecked = _torch_losses.torch_kl_logits(
+        negative, z.flip(-1), p_logits=False, validate=False, exact=exact
+    )
     assert unchecked is None
     with pytest.raises(kl.DistributionError, match="`p` has a negative entry"):
         kl.kl_divergence(negative, kl.Logits(z.flip(-1)))
@@ -292,3 +299,24 @@ def test_cross_entropy_options_keep_confident_rows_and_all_ignored_is_zero():
     assert float(loss.detach()) == 0.0
     loss.backward()
     assert torch.all(zg.grad == 0)
+
+
+def test_nearly_equal_logit_rows_keep_their_digits_in_float64():
+    # Q's top logit moved by 6e-8: the KL (~4e-16) is the difference squared, which the
+    # rounding of two float64 log-softmaxes cut to 8 digits; the rows below
+    # EXACT_BELOW now take the generic path's log-ratio (Hypothesis found it)
+    import mpmath
+
+    torch = requires(Backend.TORCH)
+    zp = [0.0, 0.0, 1.0]
+    zq = [0.0, 0.0, 1.0 + 5.960464477539063e-08]
+    with mpmath.workdps(50):
+        lp = [mpmath.mpf(x) - mpmath.log(sum(mpmath.exp(y) for y in zp)) for x in zp]
+        lq = [mpmath.mpf(x) - mpmath.log(sum(mpmath.exp(y) for y in zq)) for x in zq]
+        want = float(sum(mpmath.exp(a) * (a - b) for a, b in zip(lp, lq, strict=True)))
+    z_p = torch.tensor([zp], dtype=torch.float64)
+    z_q = torch.tensor([zq], dtype=torch.float64, requires_grad=True)
+    got = kl.kl_divergence(kl.Logits(z_p), kl.Logits(z_q))
+    assert float(got[0].detach()) == pytest.approx(want, rel=1e-12)
+    got.sum().backward()
+    assert torch.isfinite(z_q.grad).all()

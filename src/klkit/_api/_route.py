@@ -133,6 +133,15 @@ def _fast_rows(
     return None
 
 
+def generic_kl_rows(p_rows: Any, z_rows: Any, *, p_logits: bool) -> Any:
+    """KL rows of P (probabilities, or logits) against ``Logits(z_rows)``, unchecked.
+
+    The generic path: the torch fast path's rows that need every digit.
+    """
+    given = [("p", Logits(p_rows) if p_logits else p_rows), ("q", Logits(z_rows))]
+    return _rows.kl_rows(prepare(given, axis=-1, normalize=False, validate=False))
+
+
 def _torch_rows(kind: str, values: list[Any], *, axis: int, validate: bool) -> Any | None:
     """KL of probabilities, or labels/logits cross-entropy, on torch's own kernels."""
     last = values[-1].array if isinstance(values[-1], Logits) else values[-1]
@@ -143,7 +152,10 @@ def _torch_rows(kind: str, values: list[Any], *, axis: int, validate: bool) -> A
         if isinstance(q, Logits) and not isinstance(p, Labels | LogProbs):
             p_logits = isinstance(p, Logits)
             raw = p.array if p_logits else p
-            out = _torch_losses.torch_kl_logits(raw, q.array, p_logits=p_logits, validate=validate)
+            exact = functools.partial(generic_kl_rows, p_logits=p_logits)
+            out = _torch_losses.torch_kl_logits(
+                raw, q.array, p_logits=p_logits, validate=validate, exact=exact
+            )
             if out is not None:
                 return out
         return _torch.torch_kl_rows(*values, validate=validate)

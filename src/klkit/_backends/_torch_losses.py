@@ -12,7 +12,8 @@ losses do:
 
 The exactness guarantees hold as on the generic path: rows whose KL is below
 ``EXACT_BELOW`` (where ``sum P (log P - log Q)`` cancels), and non-finite rows
-(zeros against -inf logits), are recomputed in float64 with the series; results are
+(zeros against -inf logits), are recomputed by the generic path (a callback from the
+router, whose log-ratio of two logit rows keeps the digits of nearly equal logits); results are
 never negative, and anything still non-finite (an invalid input, or a genuine +inf)
 returns None so that the generic path raises the precise error or returns the exact
 +inf.
@@ -22,11 +23,12 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from klkit._backends._namespace import library_of
 from klkit._backends._torch import BLOCK_BYTES, CONFIDENT, confident_ce
-from klkit._numerics import EXACT_BELOW, NEAR, series_in_u, sum_tolerance
+from klkit._numerics import EXACT_BELOW, sum_tolerance
 
 __all__ = ["torch_bce_logits_grad", "torch_ce_options", "torch_kl_logits"]
 
@@ -46,14 +48,17 @@ def _tensors(*xs: Any) -> bool:
     ) and (first.ndim >= 1 and first.numel() > 0)
 
 
-def torch_kl_logits(p: Any, z: Any, *, p_logits: bool, validate: bool) -> Any | None:
+def torch_kl_logits(
+    p: Any, z: Any, *, p_logits: bool, validate: bool, exact: Callable[[Any, Any], Any]
+) -> Any | None:
     """KL rows of P (probabilities, or logits if ``p_logits``) against ``Logits(z)``, or None.
 
     Same shape and dtype only (other calls take the generic path). Probabilities must
     be >= 0 and, with ``validate``, each row must sum to 1 within the usual tolerance.
     Rows below ``EXACT_BELOW sum(P)``, and non-finite rows, are recomputed by
-    :func:`_exact_rows`; a non-finite result there (an invalid input, or a genuine
-    +inf) returns None.
+    ``exact(p_rows, z_rows)``, the generic path's KL rows (whose log-ratio of two
+    logit rows keeps the digits of nearly equal logits); a non-finite result there
+    (an invalid input, or a genuine +inf) returns None.
     """
     torch = sys.modules["torch"]
     if not _tensors(p, z):
@@ -75,10 +80,10 @@ def torch_kl_logits(p: Any, z: Any, *, p_logits: bool, validate: bool) -> Any | 
         redo = torch.nonzero(~((rows >= limit) & (rows <= torch.finfo(rows.dtype).max)))
         if redo.numel():
             redo = redo.squeeze(1)
-            exact = _exact_rows(p2[redo], z2[redo], p_logits=p_logits)
-            if not bool(torch.isfinite(exact).all()):
+            redone = exact(p2[redo], z2[redo])
+            if not bool(torch.isfinite(redone).all()):
                 return None
-            rows[redo] = exact.to(rows.dtype)
+            rows[redo] = redone.to(rows.dtype)
         rows.clamp_(min=0.0)
     return _KL.apply(p, z, rows.reshape(z.shape[:-1]), total)
 
@@ -120,29 +125,6 @@ def _kl_forward(torch: Any, p: Any, z: Any, *, p_logits: bool) -> Any:
         terms.sub_(probs).addcmul_(probs, lp.sub_(lq))
         torch.sum(terms, -1, out=rows[s])
     return rows
-
-
-def _exact_rows(p: Any, z: Any, *, p_logits: bool) -> Any:
-    """KL rows in float64 from the log-ratio L = log Q - log P, with the series near 0.
-
-    Each term is ``P (r - 1 - log r)`` with ``r = e^L``: ``expm1(L) - L``, or the
-    series in ``u = tanh(L / 2)`` where ``|r - 1| < NEAR`` (no cancellation).
-    """
-    torch = sys.modules["torch"]
-    lq = torch.log_softmax(z.double(), -1)
-    if p_logits:
-        lp = torch.log_softmax(p.double(), -1)
-        probs = lp.exp()
-    else:
-        probs = p.double()
-        lp = torch.log(probs)
-    pos = probs > 0
-    ell = torch.where(pos, lq - lp, 0.0)
-    x = torch.expm1(ell)
-    near = x.abs() < NEAR
-    term = torch.where(near, series_in_u(x, torch.tanh(ell / 2)), x - ell)
-    # P = 0 contributes Q (the "- P + Q" of klkit's KL), 0 to first order of a valid row
-    return torch.where(pos, probs * term, lq.exp()).sum(-1)
 
 
 def _kl_function() -> Any:
