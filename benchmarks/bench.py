@@ -560,11 +560,13 @@ def linear_section(shapes: list[tuple[int, int, int]], budget: float) -> None:
     )
 
 
-def jax_loss_section(shape: tuple[int, int], budget: float) -> None:
+def jax_loss_section(shapes: list[tuple[int, int]], budget: float) -> None:
     """Labelled cross-entropy with torch's options under jit, against an optax-style expression.
 
     Both sides: ignore_index (a tenth of the labels), smoothing 0.1, per-class weights,
-    the weighted mean; klkit with ``validate=False``.
+    the weighted mean; klkit with ``validate=False``. Logits, labels and weights are
+    all arguments of the jitted function, as in a training step (labels as constants
+    would let XLA fold them).
     """
     try:
         import jax
@@ -572,16 +574,10 @@ def jax_loss_section(shape: tuple[int, int], budget: float) -> None:
     except ModuleNotFoundError:
         print("\n(jax not installed: skipped)")
         return
-    n, c = shape
-    g = np.random.default_rng(0)
-    z = jnp.asarray(g.normal(size=(n, c)).astype(np.float32))
-    labels = g.integers(0, c, n)
-    labels[: n // 10] = -100
-    y = jnp.asarray(labels)
-    w = jnp.asarray((g.random(c) + 0.5).astype(np.float32))
     eps = 0.1
 
-    def hand(z: Any) -> Any:  # optax.softmax_cross_entropy_with_integer_labels + torch's options
+    def hand(z: Any, y: Any, w: Any) -> Any:  # optax's integer-label CE + torch's options
+        c = z.shape[-1]
         keep = y != -100
         safe = jnp.where(keep, y, 0)
         lp = jax.nn.log_softmax(z, axis=-1)
@@ -589,33 +585,40 @@ def jax_loss_section(shape: tuple[int, int], budget: float) -> None:
         rows = (1 - eps) * nll - eps / c * jnp.sum(lp * w, axis=-1)
         return jnp.sum(jnp.where(keep, rows, 0.0)) / jnp.sum(jnp.where(keep, w[safe], 0.0))
 
-    def mine(z: Any) -> Any:
+    def mine(z: Any, y: Any, w: Any) -> Any:
         labels = kl.Labels(y, ignore_index=-100, smoothing=eps)
         return kl.cross_entropy(labels, kl.Logits(z), weight=w, reduction="mean", validate=False)
 
     rows = []
-    for name, f_mine, f_hand in (
-        ("value", jax.jit(mine), jax.jit(hand)),
-        (
-            "value and gradient",
-            jax.jit(jax.value_and_grad(mine)),
-            jax.jit(jax.value_and_grad(hand)),
-        ),
-    ):
-        t_mine, t_hand = paired_times(
-            lambda f=f_mine: jax.block_until_ready(f(z)),
-            lambda f=f_hand: jax.block_until_ready(f(z)),
-            budget=budget,
-        )
-        rows.append(
-            [
-                f"cross_entropy(Labels(y, ignore, smoothing), Logits(z), weight, mean) {shape}, "
-                f"{name}",
-                fmt(t_mine),
-                fmt(t_hand),
-                f"{t_mine / t_hand:.2f}x",
-            ]
-        )
+    for n, c in shapes:
+        g = np.random.default_rng(0)
+        z = jnp.asarray(g.normal(size=(n, c)).astype(np.float32))
+        labels = g.integers(0, c, n)
+        labels[: n // 10] = -100
+        y = jnp.asarray(labels)
+        w = jnp.asarray((g.random(c) + 0.5).astype(np.float32))
+        for name, f_mine, f_hand in (
+            ("value", jax.jit(mine), jax.jit(hand)),
+            (
+                "value and gradient",
+                jax.jit(jax.value_and_grad(mine)),
+                jax.jit(jax.value_and_grad(hand)),
+            ),
+        ):
+            t_mine, t_hand = paired_times(
+                lambda f=f_mine: jax.block_until_ready(f(z, y, w)),
+                lambda f=f_hand: jax.block_until_ready(f(z, y, w)),
+                budget=budget,
+            )
+            rows.append(
+                [
+                    f"cross_entropy(Labels(y, ignore, smoothing), Logits(z), weight, mean) "
+                    f"{(n, c)}, {name}",
+                    fmt(t_mine),
+                    fmt(t_hand),
+                    f"{t_mine / t_hand:.2f}x",
+                ]
+            )
     table(
         "JAX CPU under jit, float32: labelled cross-entropy",
         ["call", "klkit", "optax-style", "klkit / ref"],
@@ -765,6 +768,7 @@ def main() -> None:
     print(
         f"klkit {kl.__version__}, NumPy {np.__version__}; ratios are klkit / reference unless named"
     )
+    jax_loss_shapes = list(dict.fromkeys([jax_shape, *torch_shapes]))
     runs: dict[str, Callable[[], None]] = {
         "numpy": lambda: numpy_section(shapes, budget),
         "memory": lambda: memory_section(mem_n),
@@ -773,7 +777,7 @@ def main() -> None:
         "training": lambda: training_section(torch_shapes, budget),
         "linear": lambda: linear_section(linear_shapes, budget),
         "jax": lambda: jax_section(jax_shape, budget),
-        "jax_loss": lambda: jax_loss_section(jax_shape, budget),
+        "jax_loss": lambda: jax_loss_section(jax_loss_shapes, budget),
         "dask": lambda: dask_section(*dask_shape),
         "estimate": lambda: estimate_section(*estimate_shape, budget),
     }

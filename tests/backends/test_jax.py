@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 
+import mpmath as mp
 import numpy as np
 import pytest
 import scipy.stats as ss
 from backends import Backend, requires
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 import klkit as kl
 
@@ -113,6 +116,85 @@ def test_jax_jit_labels_with_options_match_the_optax_style_expression(smoothing,
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
     # the eager, validated call takes the generic path and agrees
     np.testing.assert_allclose(mine(z, w), got, rtol=1e-13)
+
+
+@st.composite
+def _hostile_ce_case(draw):
+    """Rows XLA's fast path could get wrong: offsets, -inf, confident and far labels."""
+    n, k = draw(st.integers(1, 5)), draw(st.integers(2, 40))
+    g = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    offset = draw(st.sampled_from([0.0, -30.0, 1e4, -1e4]))
+    z = offset + draw(st.sampled_from([0.5, 5.0, 40.0])) * g.normal(size=(n, k))
+    y = g.integers(0, k, n)
+    where = draw(st.sampled_from(["random", "argmax", "argmin"]))
+    if where != "random":
+        y = np.argmax(z, axis=1) if where == "argmax" else np.argmin(z, axis=1)
+    if draw(st.booleans()):  # confident rows: the label 40 above the rest
+        z[np.arange(n), y] = z.max(axis=1) + 40.0
+    if draw(st.booleans()):  # -inf anywhere but at each row's maximum
+        top = z.max(axis=1, keepdims=True)
+        z[(g.random((n, k)) < 0.2) & (z < top)] = -np.inf
+    w = None
+    if draw(st.booleans()):
+        w = g.random(k) + 0.5
+        w[g.random(k) < 0.3] = 0.0
+        if draw(st.booleans()):  # the labels' weights 0: the smoothing terms are the row
+            w[y] = 0.0
+        w = w.astype(dtype)
+    return z.astype(dtype), y, w, draw(st.sampled_from([0.0, 0.1, 0.7]))
+
+
+def _mp_ce_row(z, y, w, eps):
+    """torch's row from exact arithmetic; a weight of 0 makes its term 0, even at -inf.
+
+    ``-log q_k = log1p(sum of exp(z_j - z_max) off one maximum) - (z_k - z_max)``: the
+    differences of floats are exact at 60 digits, and log1p keeps a tiny L's digits.
+    """
+    with mp.workdps(60):
+        k = len(z)
+        w = [mp.mpf(1)] * k if w is None else [mp.mpf(float(v)) for v in w]
+        top = int(np.argmax(z))
+        s = [mp.mpf(float(v)) - mp.mpf(float(z[top])) for v in z]
+        big_l = mp.log1p(mp.fsum(mp.exp(s[i]) for i in range(k) if i != top and z[i] > -np.inf))
+
+        def term(i):
+            if w[i] == 0:
+                return mp.mpf(0)
+            return mp.inf if z[i] == -np.inf else w[i] * (big_l - s[i])
+
+        row = (1 - mp.mpf(eps)) * term(y)
+        return row + mp.mpf(eps) / k * mp.fsum(term(i) for i in range(k)) if eps else row
+
+
+@settings(max_examples=200, deadline=None)
+@given(_hostile_ce_case())
+@example(  # the label's weight 0, a dominant maximum elsewhere: L's own digits are the row
+    (
+        np.array([[-46.865944, -7.981612], [9.36073, -26.98693]], dtype=np.float32),
+        np.array([1, 1]),
+        np.array([0.9433711, 0.0], dtype=np.float32),
+        0.1,
+    )
+)
+def test_jax_jit_labels_rows_against_mpmath(case):
+    jax = requires(Backend.JAX, "jax")
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+    z, y, w, eps = case
+    labels = kl.Labels(jnp.asarray(y), smoothing=eps)
+    rows = jax.jit(lambda z, w: kl.cross_entropy(labels, kl.Logits(z), weight=w))(
+        jnp.asarray(z), None if w is None else jnp.asarray(w)
+    )
+    assert rows.dtype == z.dtype
+    rtol = 1e-12 if z.dtype == np.float64 else 2e-5
+    tiny = float(np.finfo(z.dtype).tiny)  # XLA on CPU flushes subnormal results to zero
+    for i, got in enumerate(np.asarray(rows, dtype=np.float64)):
+        want = _mp_ce_row(z[i], y[i], w, eps)
+        if mp.isinf(want):
+            assert got == np.inf, (i, got)
+        else:
+            assert got == pytest.approx(float(want), rel=rtol, abs=tiny), (i, got, want)
 
 
 def test_jax_jit_labels_edge_rows_have_exact_values_and_finite_zero_gradients():

@@ -89,8 +89,8 @@ def jax_ce_labels(
     Speed reason: the generic rows build a one-hot target and ``where`` over every
     edge case, which XLA computes on both sides; here each row is two passes over
     its logits (max, then the sums) and the gradient is the closed form
-    (:func:`_ce_rows`), 1.8x and 1.1x faster than the generic path for the value and
-    value-and-gradient at (1000, 1000).
+    (:func:`_ce_rows`), 2.8x and 2.6x faster than the generic path for the value and
+    value-and-gradient at (1000, 1000) (smoothing, weights, ignore_index, "mean").
     """
     jax = sys.modules["jax"]
     jnp = jax.numpy
@@ -119,36 +119,68 @@ def _ce_rows(jax: Any) -> Any:
     maximum, and ``L = log1p(expm1(s_y) + R_y)`` (``log sum exp s``):
     ``row = (1 - eps) w_y (L - s_y) + eps/K sum_k w_k (L - s_k)``. Every part is >= 0,
     and for a label at the maximum ``L = log1p(R_y)`` keeps a confident row's digits
-    (``log(1 + R)`` would round R away). Elsewhere the row is at least log 2, so the
-    rounding of ``1 + R`` costs a few eps relative.
+    (``log(1 + R)`` would round R away). For a label below the maximum, R_y holds the
+    maximum's 1, so a tiny L (a dominant maximum) is rounded to a few eps absolute:
+    harmless to ``L - s_y`` (then at least -s_y), and to the smoothing terms unless
+    they are the whole row, as when the label's weight is 0 and the maximum's is not.
+    Such rows (the bound below) take L from the mass below the maximum and the count
+    of ties at it, a second pass over z that other rows are spared (``lax.cond``).
 
     The gradient in z is ``g (A softmax(z) - (1 - eps) w_y onehot(y) - eps/K w)`` with
     ``A = (1 - eps) w_y + eps/K sum(w)``, recomputed from z, the maximum and L; rows
     with g = 0 (ignored, masked) get exactly 0, never NaN, whatever their logits.
     """
     jnp = jax.numpy
+    lax = jax.lax
 
     def parts(z: Any, y: Any, w: Any, eps: float) -> tuple[Any, Any]:
+        # Written for XLA:CPU's fusions, measured at (1000, 1000), (4096, 1000) and
+        # (256, 50257): the label's term is dropped after the exp (a select before it
+        # costs a second pass), and the smoothing sum reads z, not a shared z - m.
         m = jnp.max(z, axis=-1, keepdims=True)
         m = jnp.where(m == -jnp.inf, 0.0, m)  # a row of -inf: no -inf - -inf
-        s = z - m
         at = jnp.arange(z.shape[-1], dtype=y.dtype) == y[..., None]
-        # -inf before exp, and the label's logit gathered from z (not from s, which
-        # XLA would then write out): 5-10% faster at (1000, 1000)
-        rest = jnp.sum(jnp.exp(jnp.where(at, -jnp.inf, s)), axis=-1)
-        s_y = jnp.take_along_axis(z, y[..., None], axis=-1)[..., 0] - m[..., 0]
-        big_l = jnp.log1p(jnp.expm1(s_y) + rest)
-        nll = big_l - s_y
-        if w is not None:
-            nll = w[y] * nll
+        rest = jnp.sum(jnp.where(at, 0.0, jnp.exp(z - m)), axis=-1)
+        z_y = jnp.take_along_axis(z, y[..., None], axis=-1)[..., 0]
+        s_y = z_y - m[..., 0]
+        below = jnp.expm1(s_y) + rest  # sum exp s - 1: exact for a label at the maximum
+        big_l = jnp.log1p(below)
+        w_y = None if w is None else w[y]
+
+        def label_term(big_l: Any) -> Any:
+            nll = big_l - s_y
+            if w_y is None:
+                return nll
+            return jnp.where(w_y == 0, 0.0, w_y * nll)  # 0 even at z_y = -inf (generic rule)
+
         if not eps:
-            return nll, (m, big_l)
+            return label_term(big_l), (m, big_l)
         k = z.shape[-1]
+        # s = z - m is not reused here: XLA would then write it out in full. The
+        # shift max(m, z_y) is m itself (z_y <= m; NaN where z_y is), spelt so
+        # that XLA does not see z - m again
+        shifted = z - jnp.maximum(m[..., 0], z_y)[..., None]
         if w is None:
-            smooth = k * big_l - jnp.sum(s, axis=-1)
-        else:  # w_k s_k is 0 where w_k = 0, even at s_k = -inf
-            smooth = jnp.sum(w) * big_l - jnp.sum(jnp.where(w > 0, w * s, 0.0), axis=-1)
-        return (1.0 - eps) * nll + (eps / k) * smooth, (m, big_l)
+            total_w, sum_ws = float(k), jnp.sum(shifted, axis=-1)
+        else:  # w_k s_k is 0 where w_k = 0, even at s_k = -inf: a clamp, not a select
+            clamp = jnp.where(w == 0, jnp.finfo(z.dtype).min, -jnp.inf)
+            total_w, sum_ws = jnp.sum(w), jnp.sum(w * jnp.maximum(shifted, clamp), axis=-1)
+
+        def combine(big_l: Any) -> Any:
+            return (1.0 - eps) * label_term(big_l) + (eps / k) * (total_w * big_l - sum_ws)
+
+        out = combine(big_l)
+        # L's rounding (a few eps, where the label is below a maximum holding over 2/3
+        # of the mass) costs the row its digits only where the row is below eps/K sum w
+        suspect = (s_y < 0) & (below < 0.5) & (out < (eps / k) * total_w)
+
+        def exact_l() -> Any:
+            ties = jnp.sum((z == m).astype(z.dtype), axis=-1)
+            under = jnp.sum(jnp.where(z < m, jnp.exp(z - m), 0.0), axis=-1)
+            return jnp.where(suspect, jnp.log1p(under + (ties - 1.0)), big_l)
+
+        big_l = lax.cond(jnp.any(suspect), exact_l, lambda: big_l)
+        return combine(big_l), (m, big_l)
 
     @functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
     def rows(z: Any, y: Any, w: Any, eps: float) -> Any:
