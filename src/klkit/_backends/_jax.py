@@ -174,13 +174,16 @@ def _ce_rows(jax: Any) -> Any:
         # of the mass) costs the row its digits only where the row is below eps/K sum w
         suspect = (s_y < 0) & (below < 0.5) & (out < (eps / k) * total_w)
 
-        def exact_l() -> Any:
-            ties = jnp.sum((z == m).astype(z.dtype), axis=-1)
-            under = jnp.sum(jnp.where(z < m, jnp.exp(z - m), 0.0), axis=-1)
-            return jnp.where(suspect, jnp.log1p(under + (ties - 1.0)), big_l)
-
-        big_l = lax.cond(jnp.any(suspect), exact_l, lambda: big_l)
+        big_l = lax.cond(
+            jnp.any(suspect), lambda: jnp.where(suspect, exact_l(z, m), big_l), lambda: big_l
+        )
         return combine(big_l), (m, big_l)
+
+    def exact_l(z: Any, m: Any) -> Any:
+        """L from the mass below the maximum and the ties at it: every row's digits."""
+        ties = jnp.sum((z == m).astype(z.dtype), axis=-1)
+        under = jnp.sum(jnp.where(z < m, jnp.exp(z - m), 0.0), axis=-1)
+        return jnp.log1p(under + (ties - 1.0))
 
     @functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
     def rows(z: Any, y: Any, w: Any, eps: float) -> Any:
@@ -207,8 +210,9 @@ def _ce_rows(jax: Any) -> Any:
             nll = big_l - (jnp.take_along_axis(z, y[..., None], axis=-1) - m)[..., 0]
             at_y = jnp.where(g == 0, 0.0, g * nll)
             grad_w = (1.0 - eps) * jnp.zeros_like(w).at[y.reshape(-1)].add(at_y.reshape(-1))
-            if eps:
-                gap = big_l[..., None] - (z - m)
+            if eps:  # L - s_k of a dominant class off the label is L itself: its digits
+                # (a pass that XLA drops under jit when no gradient in w is asked for)
+                gap = exact_l(z, m)[..., None] - (z - m)
                 grad_w = grad_w + (eps / k) * jnp.sum(
                     jnp.where(gz == 0, 0.0, gz * gap).reshape(-1, k), axis=0
                 )
