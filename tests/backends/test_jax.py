@@ -7,6 +7,7 @@ import math
 import mpmath as mp
 import numpy as np
 import pytest
+import scipy.special
 import scipy.stats as ss
 from backends import Backend, requires
 from hypothesis import example, given, settings
@@ -220,6 +221,29 @@ def test_jax_jit_labels_weight_gradient_keeps_a_dominant_class_digits():
         )
     assert got[1] == pytest.approx(float(want_1), rel=1e-5, abs=0.0)
     assert got[0] == pytest.approx(float(want_0), rel=1e-5, abs=0.0)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "k", "labels"),
+    [("uint8", 256, [0, 7, 255]), ("int8", 200, [0, 7, 100]), ("int16", 50257, [3, 30000])],
+)
+def test_jax_jit_narrow_integer_labels_do_not_wrap(dtype, k, labels):
+    # K (256, 200, 50257) and ignore_index (-100) do not fit these dtypes: no wrap-around
+    jax = requires(Backend.JAX, "jax")
+    jnp = jax.numpy
+    g = np.random.default_rng(0)
+    z = g.normal(size=(len(labels), k)).astype(np.float32)
+    y = np.array(labels, dtype=dtype)
+    got = jax.jit(
+        lambda z: kl.cross_entropy(kl.Labels(jnp.asarray(y), ignore_index=-100), kl.Logits(z))
+    )(jnp.asarray(z))
+    want = _logsumexp_ce(z.astype(np.float64), y.astype(np.int64))
+    np.testing.assert_allclose(np.asarray(got, dtype=np.float64), want, rtol=2e-6)
+
+
+def _logsumexp_ce(z, y):
+    """-log softmax(z)[y] per row, from SciPy's logsumexp."""
+    return scipy.special.logsumexp(z, axis=-1) - z[np.arange(len(y)), y]
 
 
 def test_jax_jit_labels_edge_rows_have_exact_values_and_finite_zero_gradients():

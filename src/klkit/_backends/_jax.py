@@ -96,6 +96,8 @@ def jax_ce_labels(
     jnp = jax.numpy
     k = z.shape[-1]
     y = jnp.asarray(y)
+    if y.dtype.itemsize < 4:  # K and ignore_index would wrap in uint8/int8/int16 labels
+        y = y.astype(jnp.int32)
     w = None if weight is None else jnp.asarray(weight, dtype=z.dtype)
     keep = None if ignore_index is None else y != ignore_index
     inside = (y >= 0) & (y < k)
