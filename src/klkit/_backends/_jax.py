@@ -182,7 +182,11 @@ def _ce_rows(jax: Any) -> Any:
         return combine(big_l), (m, big_l)
 
     def exact_l(z: Any, m: Any) -> Any:
-        """L from the mass below the maximum and the ties at it: every row's digits."""
+        """L from the mass below the maximum and the ties at it: every row's digits.
+
+        The rule of ``klkit._core._terms.softmax_parts`` (same comparisons of z with
+        its maximum), which this layer may not import.
+        """
         ties = jnp.sum((z == m).astype(z.dtype), axis=-1)
         under = jnp.sum(jnp.where(z < m, jnp.exp(z - m), 0.0), axis=-1)
         return jnp.log1p(under + (ties - 1.0))
